@@ -1,0 +1,58 @@
+"""The one place that turns :class:`Settings` into live objects: engine, adapters, services.
+
+Every port's adapter is chosen here and nowhere else, and the choice is logged at start so an operator
+sees at a glance whether the server talks to a real TSA, chain and IPFS node or to the embedded ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.db import make_engine, make_session_factory
+from api.settings import Settings
+from registry.keystore import read_or_create_secret
+
+log = logging.getLogger("legato.container")
+
+
+class Container:
+    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
+        self.settings = settings
+        settings.ensure_data_dir()
+        self.engine = engine or make_engine(settings.resolved_database_url)
+        self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+
+    # --- secrets -----------------------------------------------------------------------------
+    @cached_property
+    def jwt_secret(self) -> bytes:
+        if self.settings.jwt_secret is not None:
+            return self.settings.jwt_secret.get_secret_value().encode()
+        return read_or_create_secret(
+            self.settings.data_dir / "keys" / "jwt.secret", lambda: secrets.token_hex(32).encode()
+        )
+
+    # --- health ------------------------------------------------------------------------------
+    def check_database(self) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"backend": self.engine.dialect.name}
+
+    def health_checks(self) -> dict[str, Any]:
+        """Each dependency's name → a callable returning details or raising when it is down."""
+        return {"database": self.check_database}
+
+    def describe_adapters(self) -> dict[str, str]:
+        return {"database": self.engine.dialect.name}
+
+    def log_adapters(self) -> None:
+        for port, adapter in self.describe_adapters().items():
+            log.info("port %s uses %s", port, adapter, extra={"port": port, "adapter": adapter})
+
+    def close(self) -> None:
+        self.engine.dispose()

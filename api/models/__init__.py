@@ -1,0 +1,4 @@
+"""Importing this module registers every table of every package on the one metadata."""
+
+from api.models.accounts import *  # noqa: F403
+from registry.models import *  # noqa: F403

@@ -1,0 +1,86 @@
+"""Every ``LEGATO_*`` setting, read once from the environment.
+
+``api`` is the only package that reads the environment. It builds one :class:`Settings` and passes the
+values inward through keyword-only constructors; ``registry`` and ``marketplace`` never see this class.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEGATO_", env_file=None, extra="ignore")
+
+    # --- process -----------------------------------------------------------------------------
+    data_dir: Path = Field(Path("./var"), description="Keys, embedded TSA/chain/IPFS state, SQLite file.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir.")
+    redis_url: str | None = Field(None, description="Redis for the similarity index and rate limits.")
+    log_level: str = "INFO"
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links (checkout).")
+    max_body_bytes: int = Field(2_000_000, description="Request bodies above this size get 413.")
+    run_worker: bool = Field(True, description="`legato serve` also runs the background worker.")
+
+    # --- auth --------------------------------------------------------------------------------
+    jwt_secret: SecretStr | None = Field(None, description="HS256 key; created in the data dir if unset.")
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    login_max_failures: int = Field(5, description="Failures per account or IP before 429.")
+    login_window_seconds: int = 900
+    argon2_time_cost: int = 3
+    argon2_memory_cost_kib: int = 65536
+
+    # --- registry ----------------------------------------------------------------------------
+    max_text_chars: int = 500_000
+    signing_key: SecretStr | None = Field(None, description="Platform Ed25519 key (PEM); else data dir.")
+    plagiarism_block_containment: float = Field(
+        0.33, description="Refuse when this share of the new text's shingles appear in an earlier work."
+    )
+    plagiarism_block_jaccard: float = Field(0.5, description="Refuse when Jaccard similarity reaches this.")
+    lsh_threshold: float = Field(0.1, description="MinHash LSH candidate threshold (recall-oriented).")
+
+    # --- timestamps --------------------------------------------------------------------------
+    tsa_url: str | None = Field(None, description="RFC 3161 TSA URL; default the embedded TSA.")
+    tsa_cert: Path | None = Field(None, description="PEM root certificate the remote TSA must chain to.")
+    tsa_timeout_seconds: float = 10.0
+
+    # --- chain -------------------------------------------------------------------------------
+    chain_rpc_url: str | None = Field(None, description="EVM JSON-RPC URL; default the embedded chain.")
+    chain_private_key: SecretStr | None = Field(None, description="Anchoring account key (hex).")
+    registry_address: str | None = Field(None, description="LegatoRegistry address; deployed on dev chains.")
+    license_registry_address: str | None = None
+    chain_confirmations: int = 0
+    chain_tx_timeout_seconds: float = 120.0
+    batch_max_size: int = 256
+    batch_max_age_seconds: float = 60.0
+
+    # --- IPFS --------------------------------------------------------------------------------
+    ipfs_api: str | None = Field(None, description="Kubo RPC multiaddr or URL; default local blockstore.")
+    ipfs_pinning_url: str | None = Field(None, description="IPFS Pinning Service API endpoint.")
+    ipfs_pinning_token: SecretStr | None = None
+    ipfs_gateway_url: str | None = Field(None, description="Gateway that serves CIDs for pinning-service mode.")
+
+    # --- content -----------------------------------------------------------------------------
+    content_key: SecretStr | None = Field(None, description="AES-256-GCM key (base64); else data dir.")
+
+    # --- money -------------------------------------------------------------------------------
+    stripe_secret_key: SecretStr | None = Field(None, description="Enables Stripe; default test gateway.")
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = Field(None, description="Override Stripe's API host (tests, proxies).")
+    coin_value_cents: int = 1
+    payout_minimum_cents: int = 1000
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'legato.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        return self.data_dir

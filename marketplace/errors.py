@@ -1,0 +1,48 @@
+"""One error root for the marketplace, each subclass with a stable ``code``."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class MarketplaceError(Exception):
+    code: ClassVar[str] = "MARKETPLACE_ERROR"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+
+class NotFound(MarketplaceError):
+    code = "NOT_FOUND"
+
+
+class InsufficientFunds(MarketplaceError):
+    code = "INSUFFICIENT_FUNDS"
+
+
+class InvalidTransition(MarketplaceError):
+    """An offer or agreement was asked to move to a state its state machine does not allow."""
+
+    code = "INVALID_STATE_TRANSITION"
+
+
+class InvalidRequest(MarketplaceError):
+    code = "INVALID_REQUEST"
+
+
+class Conflict(MarketplaceError):
+    code = "CONFLICT"
+
+
+class Forbidden(MarketplaceError):
+    code = "FORBIDDEN"
+
+
+class PaymentGatewayError(MarketplaceError):
+    code = "PAYMENT_GATEWAY_ERROR"
+
+
+class InvalidWebhook(MarketplaceError):
+    code = "INVALID_WEBHOOK_SIGNATURE"

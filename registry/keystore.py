@@ -1,0 +1,33 @@
+"""Secrets kept in the data dir: created once, mode 0600, never logged."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+
+def read_or_create_secret(path: Path, create: Callable[[], bytes]) -> bytes:
+    """Return the bytes at ``path``, creating them with ``create()`` on first use.
+
+    The file is written with ``O_EXCL`` and mode 0600 so two processes starting together cannot both
+    create a different key; the loser reads the winner's file.
+    """
+    if path.exists():
+        _check_mode(path)
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = create()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes()
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return data
+
+
+def _check_mode(path: Path) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        path.chmod(0o600)

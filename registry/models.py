@@ -1,0 +1,3 @@
+"""Registry tables."""
+
+__all__: list[str] = []

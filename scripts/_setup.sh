@@ -1,0 +1,27 @@
+# Sourced by scripts/run and scripts/test: makes .venv and installs the project into it.
+# Re-installs only when pyproject.toml changed, so the second run starts at once.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv" >&2
+    "$PY" -m venv .venv
+fi
+STAMP=.venv/.legato-installed
+WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)${LEGATO_SETUP_EXTRAS:-}"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+    echo "setup: installing legato into .venv (first run takes a minute or two)" >&2
+    .venv/bin/python -m pip install --quiet --upgrade pip >&2 2>/dev/null || true
+    .venv/bin/python -m pip install --quiet -e ".${LEGATO_SETUP_EXTRAS:-}" >&2
+    echo "$WANT" > "$STAMP"
+fi
+# The npm solc compiler (pure JS, no binary download) lets scripts/compile_contracts.py and the artifact
+# test rebuild contracts/build/ from source. Optional: everything else runs from the committed artifacts.
+if command -v npm >/dev/null 2>&1 && [ ! -f .tools/node_modules/solc/package.json ]; then
+    echo "setup: installing the solcjs compiler into .tools/" >&2
+    mkdir -p .tools
+    (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 >/dev/null 2>&1) \
+        || echo "setup: npm solc not installed; contract artifacts will not be rebuilt" >&2
+fi
+export PATH="$ROOT/.venv/bin:$PATH"
