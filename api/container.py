@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.accounts import Accounts
 from api.db import make_engine, make_session_factory
+from api.security import PasswordHashing, Tokens
 from api.settings import Settings
 from registry.keystore import read_or_create_secret
 
@@ -37,6 +39,21 @@ class Container:
             self.settings.data_dir / "keys" / "jwt.secret", lambda: secrets.token_hex(32).encode()
         )
 
+    @cached_property
+    def tokens(self) -> Tokens:
+        return Tokens(secret=self.jwt_secret, access_ttl=self.settings.access_token_ttl_seconds)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        s = self.settings
+        return Accounts(
+            hashing=PasswordHashing(time_cost=s.argon2_time_cost, memory_cost_kib=s.argon2_memory_cost_kib),
+            tokens=self.tokens,
+            refresh_ttl=s.refresh_token_ttl_seconds,
+            max_failures=s.login_max_failures,
+            failure_window=s.login_window_seconds,
+        )
+
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
         with self.engine.connect() as conn:
@@ -53,6 +70,13 @@ class Container:
     def log_adapters(self) -> None:
         for port, adapter in self.describe_adapters().items():
             log.info("port %s uses %s", port, adapter, extra={"port": port, "adapter": adapter})
+
+    # --- background work -----------------------------------------------------------------------
+    def start_background(self) -> None:
+        """Start the in-process worker when settings ask for it (``legato serve`` does)."""
+
+    def stop_background(self) -> None:
+        pass
 
     def close(self) -> None:
         self.engine.dispose()

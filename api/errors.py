@@ -93,24 +93,26 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, details: dict[str, Any] | None = None, *, request_id: str | None = None
+) -> dict[str, Any]:
     return {
         "error": {
             "code": code,
             "message": message,
             "details": details or {},
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "request_id": request_id_var.get(),
+            "request_id": request_id or request_id_var.get(),
         }
     }
 
 
 def envelope(
     status: int, code: str, message: str, details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None, *, request_id: str | None = None,
 ) -> JSONResponse:
-    rid = request_id_var.get()
-    body = error_body(code, message, details)
+    rid = request_id or request_id_var.get()
+    body = error_body(code, message, details, request_id=rid)
     out_headers = dict(headers or {})
     if rid:
         out_headers["X-Request-ID"] = rid
@@ -157,6 +159,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(exc.status_code, code, message, headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
-    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", exc_info=exc)
-        return envelope(500, "INTERNAL_ERROR", "An internal error occurred. Quote the request id when reporting it.")
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        # This handler runs outside every middleware (Starlette's ServerErrorMiddleware), after the
+        # request-id context has been reset, so the id is read from the request's state instead.
+        rid = getattr(request.state, "request_id", None)
+        log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
+        return envelope(
+            500, "INTERNAL_ERROR", "An internal error occurred. Quote the request id when reporting it.",
+            request_id=rid,
+        )

@@ -1,0 +1,51 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.container import Container
+from api.errors import install_error_handlers
+from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.routers import auth, health
+from api.settings import Settings
+
+log = logging.getLogger("legato.app")
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    """Build the app. Tests pass a ``container`` bound to their own engine; ``legato serve`` passes
+    only settings and the container is built (and closed) with the app's lifespan."""
+    settings = settings or (container.settings if container else Settings())
+    owns_container = container is None
+    container = container or Container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container.log_adapters()
+        container.start_background()
+        try:
+            yield
+        finally:
+            container.stop_background()
+            if owns_container:
+                container.close()
+
+    app = FastAPI(
+        title="Legato",
+        version="0.1.0",
+        summary="Open IP registry and storytelling API for serialized fiction.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for router in (health.router, auth.router):
+        app.include_router(router)
+    # Outermost first: the request id must exist before the size check can put it in its envelope.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,10 @@
+"""The ``legato`` command. Each command group lives in its own module and registers on ``app``."""
+
+from __future__ import annotations
+
+from api.cli import server, users  # noqa: F401  (registers commands)
+from api.cli.base import app
+
+
+def main() -> None:
+    app()

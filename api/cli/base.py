@@ -1,0 +1,33 @@
+"""Shared pieces of the CLI: the typer app, settings, a container, stderr console."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from api.container import Container
+from api.logging import configure_logging
+from api.migrate import upgrade
+from api.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Legato: IP registry for storytellers.")
+err = Console(stderr=True)
+out = Console()
+
+
+@contextmanager
+def open_container(*, migrate: bool = True, log_level: str | None = None) -> Iterator[Container]:
+    """A container on the local data dir (or ``LEGATO_DATABASE_URL``), migrated, closed on exit.
+    Logs go to stderr so commands with ``--json`` keep stdout for their JSON alone."""
+    settings = Settings()
+    configure_logging(log_level or ("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level))
+    container = Container(settings)
+    try:
+        if migrate:
+            upgrade(container.engine)
+        yield container
+    finally:
+        container.close()

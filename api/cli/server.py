@@ -1,0 +1,38 @@
+"""``legato serve`` and ``legato db upgrade``."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from api.app import create_app
+from api.cli.base import app, err, open_container
+from api.logging import configure_logging
+from api.migrate import upgrade
+from api.settings import Settings
+
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Run the HTTP API (and the background worker) with migrations applied first."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    container = Container(settings)
+    upgrade(container.engine)
+    uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply Alembic migrations up to REVISION."""
+    with open_container(migrate=False) as container:
+        upgrade(container.engine, revision)
+        err.print(f"database at {revision} ({container.engine.dialect.name})")
+
+

@@ -1,0 +1,48 @@
+"""``/auth``: register, login, refresh, logout, profile."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+
+from api.deps import ContainerDep, CurrentUser, SessionDep
+from api.models.accounts import Role
+from api.schemas.accounts import LoginIn, ProfileIn, RefreshIn, RegisterIn, TokenOut, UserOut
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+def register(body: RegisterIn, container: ContainerDep, session: SessionDep) -> object:
+    return container.accounts.register(
+        session, email=body.email, username=body.username, password=body.password,
+        role=Role(body.role), display_name=body.display_name,
+    )
+
+
+@router.post("/login", response_model=TokenOut)
+def login(body: LoginIn, request: Request, container: ContainerDep, session: SessionDep) -> object:
+    ip = request.client.host if request.client else None
+    return container.accounts.login(session, identifier=body.identifier, password=body.password, ip=ip)
+
+
+@router.post("/refresh", response_model=TokenOut)
+def refresh(body: RefreshIn, container: ContainerDep, session: SessionDep) -> object:
+    return container.accounts.refresh(session, refresh_token=body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(body: RefreshIn, container: ContainerDep, session: SessionDep) -> None:
+    container.accounts.logout(session, refresh_token=body.refresh_token)
+
+
+@router.get("/profile", response_model=UserOut)
+def get_profile(user: CurrentUser) -> object:
+    return user
+
+
+@router.put("/profile", response_model=UserOut)
+def put_profile(body: ProfileIn, user: CurrentUser, session: SessionDep) -> object:
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(user, field, value)
+    session.flush()
+    return user
