@@ -56,8 +56,8 @@ class Container:
 
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        with self.session_factory() as session:
+            session.execute(text("SELECT 1"))
         return {"backend": self.engine.dialect.name}
 
     def health_checks(self) -> dict[str, Any]:

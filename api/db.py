@@ -15,11 +15,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            # pysqlite's own transaction handling delays BEGIN and breaks SAVEPOINT; hand it to
+            # SQLAlchemy instead (the documented recipe).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+            # writes fails with "database is locked" when another writer got in between, and
+            # busy_timeout cannot help it. Writers queue instead; SQLite has one writer anyway.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://"):
