@@ -1,0 +1,107 @@
+"""``/registry``: register texts, fetch certificates, check for plagiarism, verify certificates."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Request, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import ContainerDep, CurrentUser, SessionDep, WriterUser
+from api.errors import BadRequest, Forbidden
+from api.models.accounts import Role
+from api.schemas.registry import (
+    CheckIn,
+    CheckOut,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationResult,
+    VerifyIn,
+    VerifyOut,
+)
+from registry.certificate import serialize
+from registry.service import Author, Registered
+
+router = APIRouter(prefix="/registry", tags=["registry"])
+
+
+def _result(registered: Registered) -> RegistrationResult:
+    state = registered.certificate
+    return RegistrationResult(
+        registration=RegistrationOut.model_validate(registered.registration),
+        certificate_cid=state.cid if state else None,
+        certificate=json.loads(state.body) if state else None,
+    )
+
+
+@router.post("/registrations", status_code=status.HTTP_201_CREATED, response_model=RegistrationResult)
+def register(body: RegistrationIn, user: WriterUser, container: ContainerDep, session: SessionDep,
+             response: Response) -> RegistrationResult:
+    registered = container.registry.register(
+        session, text=body.text, title=body.title,
+        author=Author(id=user.id, display_name=user.public_name, wallet=user.wallet_address),
+        author_signature=body.author_signature,
+    )
+    if not registered.created:
+        response.status_code = status.HTTP_200_OK
+    return _result(registered)
+
+
+@router.get("/registrations/{registration_id}", response_model=RegistrationResult)
+def get_registration(registration_id: str, user: CurrentUser, container: ContainerDep,
+                     session: SessionDep) -> RegistrationResult:
+    reg = container.registry.get(session, registration_id)
+    if reg.author_id != user.id and user.role != Role.admin:
+        raise Forbidden("Only the author can see this registration; its certificate is public.")
+    return _result(Registered(reg, False, container.registry.certificate_for_registration(session, reg)))
+
+
+@router.get("/certificates/{certificate_id}", responses={200: {"content": {"application/json": {}}}})
+def get_certificate(certificate_id: str, container: ContainerDep, session: SessionDep,
+                    request: Request) -> Response:
+    """The exact certificate bytes (latest state). Public: certificates are published on IPFS anyway."""
+    state = container.registry.latest_certificate(session, certificate_id)
+    etag = f'"{state.cid}"'
+    headers = {"ETag": etag, "X-Certificate-CID": state.cid, "X-Certificate-State": state.state,
+               "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(state.body, media_type="application/json", headers=headers)
+
+
+@router.post("/check", response_model=CheckOut)
+def check(body: CheckIn, user: WriterUser, container: ContainerDep, session: SessionDep) -> CheckOut:
+    report = container.registry.check(session, text=body.text, author_id=user.id)
+    return CheckOut(sha256=report.sha256, would_be_refused=report.refused, matches=report.matches)
+
+
+@router.post("/verify", response_model=VerifyOut)
+async def verify(body: VerifyIn, container: ContainerDep) -> VerifyOut:
+    """Public: checks a certificate the way ``legato verify`` does, against this server's chain."""
+    data = body.certificate.encode() if isinstance(body.certificate, str) else serialize(body.certificate)
+    report = await run_in_threadpool(container.verify_certificate, data, body.text, body.expected_cid)
+    failed = report.first_failure
+    return VerifyOut(ok=report.ok, first_failure=failed.check if failed else None,
+                     checks=[r.as_dict() for r in report.results])
+
+
+@router.post("/verify/upload", response_model=VerifyOut)
+async def verify_upload(
+    container: ContainerDep,
+    certificate: Annotated[UploadFile, File(description="The certificate file, exact bytes.")],
+    text: Annotated[UploadFile | None, File(description="The work's text (UTF-8).")] = None,
+) -> VerifyOut:
+    data = await certificate.read()
+    text_bytes = await text.read() if text is not None else None
+    if not data:
+        raise BadRequest("The certificate file is empty.")
+    report = await run_in_threadpool(container.verify_certificate, data, text_bytes, None)
+    failed = report.first_failure
+    return VerifyOut(ok=report.ok, first_failure=failed.check if failed else None,
+                     checks=[r.as_dict() for r in report.results])
+
+
+@router.get("/tsa/ca.pem", response_class=Response, responses={200: {"content": {"application/x-pem-file": {}}}})
+def tsa_ca(container: ContainerDep) -> Response:
+    return Response(b"".join(container.timestamper.trust_roots_pem()), media_type="application/x-pem-file")

@@ -1,0 +1,77 @@
+"""Request and response bodies for the registry routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RegistrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=300)
+    text: str = Field(min_length=1, description="The work's text; canonicalized as legato-text-v1.")
+    author_signature: str | None = Field(
+        None, pattern=r"^0x[0-9a-fA-F]{130}$",
+        description="EIP-191 personal_sign of the 32-byte content SHA-256 by the profile's wallet.",
+    )
+
+
+class CheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1)
+
+
+class RegistrationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    certificate_id: str
+    work_id: str
+    version: int
+    status: str
+    title: str
+    story_id: str | None
+    chapter_id: str | None
+    author_id: str
+    sha256: str
+    length: int
+    batch_id: str | None
+    last_error: str | None
+    created_at: datetime
+
+
+class RegistrationResult(BaseModel):
+    registration: RegistrationOut
+    certificate_cid: str | None
+    certificate: dict[str, Any] | None
+
+
+class CheckOut(BaseModel):
+    sha256: str
+    would_be_refused: bool
+    matches: list[dict[str, Any]]
+
+
+class VerifyIn(BaseModel):
+    certificate: str | dict[str, Any] = Field(
+        description="The certificate: its exact bytes as a string (so the CID can be checked), or the object."
+    )
+    text: str | None = None
+    expected_cid: str | None = None
+
+
+class CheckResultOut(BaseModel):
+    check: str
+    ok: bool
+    status: str
+    detail: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    first_failure: str | None
+    checks: list[CheckResultOut]
