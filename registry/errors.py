@@ -84,5 +84,12 @@ class ChainError(RegistryError):
     code = "CHAIN_ERROR"
 
 
+class LicenseOverlap(ChainError):
+    """The license registry refused a grant: it overlaps an exclusive grant (or, being exclusive, any grant)
+    on the same work and medium. ``details["conflicting_grant_id"]`` names the grant in the way."""
+
+    code = "LICENSE_OVERLAP"
+
+
 class ConfigurationError(RegistryError):
     code = "CONFIGURATION_ERROR"
