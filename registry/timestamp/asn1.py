@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from asn1crypto import algos, cms, core, tsp
+from asn1crypto import algos, cms, core, parser, tsp
 
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
 TIME_STAMPING_EKU_OID = "1.3.6.1.5.5.7.3.8"
@@ -113,8 +113,9 @@ def parse_request(der: bytes) -> ParsedRequest:
 
 
 def granted_response(token_der: bytes) -> bytes:
-    token = cms.ContentInfo.load(token_der)
-    return TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+    """Wrap a token, byte for byte, in a ``granted`` TimeStampResp."""
+    status = tsp.PKIStatusInfo({"status": "granted"}).dump()
+    return _der_sequence(status + token_der)
 
 
 def rejection_response(fail_info: str, text: str) -> bytes:
@@ -130,20 +131,44 @@ def rejection_response(fail_info: str, text: str) -> bytes:
 
 
 def parse_response(der: bytes) -> ParsedResponse:
+    """Read a TimeStampResp, keeping the token's bytes exactly as the TSA sent them.
+
+    The token is sliced out rather than decoded and re-encoded: what the registry stores must be the
+    TSA's own bytes, and decoding a whole SignedData only to find its end is slow in asn1crypto.
+    """
     try:
-        resp = TimeStampResp.load(der, strict=True)
-        info = resp["status"]
+        class_, method, tag, _, contents, _ = parser.parse(der, strict=True)
+        if (class_, method, tag) != (0, 1, 16):
+            raise ValueError("not a SEQUENCE")
+        status_len = parser.peek(contents)
+        info = tsp.PKIStatusInfo.load(contents[:status_len], strict=True)
+        rest = contents[status_len:]
+        token_der = None
+        if rest:
+            token_len = parser.peek(rest)
+            if token_len != len(rest):
+                raise ValueError("trailing data after the timeStampToken")
+            token_der = rest
         fail = info["fail_info"].native
         text = info["status_string"].native
-        token = resp["time_stamp_token"]
         return ParsedResponse(
             status=info["status"].native,
             fail_info=frozenset(fail or ()),
             status_text="; ".join(text or ()),
-            token_der=token.dump() if token.native is not None else None,
+            token_der=token_der,
         )
     except (ValueError, TypeError, KeyError) as e:
         raise MalformedMessage(f"not a DER TimeStampResp: {e}") from e
+
+
+def _der_sequence(body: bytes) -> bytes:
+    n = len(body)
+    length = (
+        bytes([n])
+        if n < 0x80
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
+    return b"\x30" + length + body
 
 
 def digest_algorithm(name: str) -> algos.DigestAlgorithm:

@@ -54,6 +54,15 @@ class RemoteTSA:
         self.name = name or url
         self.timeout = timeout
         self._roots_pem = list(roots_pem)
+        # One client per adapter: connections to the TSA are reused and TLS setup is paid once.
+        self._client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"},
+        )
+
+    def close(self) -> None:
+        self._client.close()
 
     def timestamp(self, digest: bytes) -> TimestampToken:
         if len(digest) != 32:
@@ -93,16 +102,8 @@ class RemoteTSA:
         }
 
     def _post(self, request_der: bytes) -> bytes:
-        headers = {"Content-Type": "application/timestamp-query", "Accept": "application/timestamp-reply"}
         try:
-            with httpx.stream(
-                "POST",
-                self.url,
-                content=request_der,
-                headers=headers,
-                timeout=self.timeout,
-                follow_redirects=False,
-            ) as response:
+            with self._client.stream("POST", self.url, content=request_der) as response:
                 if response.status_code != 200:
                     raise TimestampUnavailable(
                         f"{self.url} answered HTTP {response.status_code}",
