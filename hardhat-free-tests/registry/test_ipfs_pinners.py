@@ -82,7 +82,7 @@ def test_get_of_an_unknown_cid_is_not_found(pinner):
 
 
 @pytest.mark.parametrize("bad", ["not-a-cid", "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH", "../blocks"])
-def test_malformed_cids_are_refused_before_any_lookup(pinner, bad):
+def test_malformed_cids_are_refused_with_invalid_cid(pinner, bad):
     with pytest.raises(InvalidCid):
         pinner.get(bad)
     with pytest.raises(InvalidCid):
