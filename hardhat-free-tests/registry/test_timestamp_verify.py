@@ -14,6 +14,7 @@ import pytest
 from asn1crypto import cms, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from tsa_helpers import VECTOR_ROOT_PEM, VECTOR_TSA_KEY_PEM, VECTOR_TSA_PEM, Pki, make_pki
@@ -102,6 +103,47 @@ def test_a_byte_changed_in_the_signature_fails_the_signature_check(good: Pki) ->
     sig = cms.ContentInfo.load(tok)["content"]["signer_infos"][0]["signature"].native
     tampered = tok.replace(sig, sig[:-1] + bytes([sig[-1] ^ 1]))
     assert check_of(tampered, roots=[good.root_pem]) == "signature"
+
+
+def _edit_signer_info(tok: bytes, **fields: object) -> bytes:
+    info = cms.ContentInfo.load(tok)
+    signer_info = info["content"]["signer_infos"][0]
+    for name, value in fields.items():
+        signer_info[name] = value
+    return info.dump(force=True)
+
+
+def test_an_rsassa_pss_signature_is_not_accepted() -> None:
+    p = make_pki("rsa-2048", name="Pss")
+    assert isinstance(p.key, rsa.RSAPrivateKey)
+    tok = token(p)
+    signed_attrs = (
+        b"\x31" + cms.ContentInfo.load(tok)["content"]["signer_infos"][0]["signed_attrs"].dump()[1:]
+    )
+    pss = padding.PSS(padding.MGF1(hashes.SHA256()), 32)
+    resigned = _edit_signer_info(
+        tok,
+        signature_algorithm={
+            "algorithm": "rsassa_pss",
+            "parameters": {
+                "hash_algorithm": {"algorithm": "sha256"},
+                "mask_gen_algorithm": {"algorithm": "mgf1", "parameters": {"algorithm": "sha256"}},
+                "salt_length": 32,
+            },
+        },
+        signature=p.key.sign(signed_attrs, pss, hashes.SHA256()),
+    )
+    with pytest.raises(InvalidTimestamp, match="rsassa_pss is not accepted") as caught:
+        verify_token(resigned, digest=DIGEST, roots_pem=[p.root_pem])
+    assert caught.value.check == "signature"
+
+
+def test_a_signer_named_by_subject_key_identifier_is_found(good: Pki) -> None:
+    ski = good.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    # The sid is outside the signed attributes, so naming the signer differently keeps the signature valid.
+    tok = _edit_signer_info(token(good), version="v3", sid={"subject_key_identifier": ski})
+    assert cms.ContentInfo.load(tok)["content"]["signer_infos"][0]["sid"].name == "subject_key_identifier"
+    assert verify_token(tok, digest=DIGEST, roots_pem=[good.root_pem]).serial == 1
 
 
 def test_a_token_from_another_ca_fails_the_chain_check(good: Pki) -> None:

@@ -11,6 +11,7 @@ only, critical; keyUsage digitalSignature only.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -228,29 +229,7 @@ def load_or_create_credentials(directory: Path, *, key_type: str, now: datetime)
     root_pem, tsa_pem = directory / "root.pem", directory / "tsa.pem"
     with exclusive_lock(directory / ".lock"):
         if not tsa_pem.exists():
-            instance = secrets.token_hex(4)
-            root_key = load_key(
-                read_or_create_secret(directory / "root.key", lambda: key_pem(generate_key(key_type))),
-                directory / "root.key",
-            )
-            if not root_pem.exists():
-                root = make_root(
-                    root_key, now=now, subject=subject_name("Legato Embedded TSA Root CA", instance)
-                )
-                write_atomic(root_pem, root.public_bytes(serialization.Encoding.PEM))
-            root = _load_cert(root_pem)
-            tsa_key = load_key(
-                read_or_create_secret(directory / "tsa.key", lambda: key_pem(generate_key(key_type))),
-                directory / "tsa.key",
-            )
-            cert = make_tsa_cert(
-                tsa_key.public_key(),
-                issuer=root,
-                issuer_key=root_key,
-                now=now,
-                subject=subject_name("Legato Embedded TSA", instance),
-            )
-            write_atomic(tsa_pem, cert.public_bytes(serialization.Encoding.PEM))
+            _create(directory, key_type=key_type, now=now)
         tsa_key = load_key(
             read_or_create_secret(directory / "tsa.key", _missing(directory / "tsa.key")),
             directory / "tsa.key",
@@ -260,12 +239,42 @@ def load_or_create_credentials(directory: Path, *, key_type: str, now: datetime)
     return creds
 
 
+def _create(directory: Path, *, key_type: str, now: datetime) -> None:
+    """Create whatever an earlier, interrupted run left missing; the caller holds the lock."""
+    root_key = load_key(
+        read_or_create_secret(directory / "root.key", lambda: key_pem(generate_key(key_type))),
+        directory / "root.key",
+    )
+    # Named after the root key, so both certificates of one installation carry the same instance id.
+    instance = hashlib.sha256(_spki(root_key.public_key())).hexdigest()[:8]
+    root_pem = directory / "root.pem"
+    if not root_pem.exists():
+        root = make_root(root_key, now=now, subject=subject_name("Legato Embedded TSA Root CA", instance))
+        write_atomic(root_pem, root.public_bytes(serialization.Encoding.PEM))
+    root = _load_cert(root_pem)
+    tsa_key = load_key(
+        read_or_create_secret(directory / "tsa.key", lambda: key_pem(generate_key(key_type))),
+        directory / "tsa.key",
+    )
+    cert = make_tsa_cert(
+        tsa_key.public_key(),
+        issuer=root,
+        issuer_key=root_key,
+        now=now,
+        subject=subject_name("Legato Embedded TSA", instance),
+    )
+    write_atomic(directory / "tsa.pem", cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _spki(public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 def _check_consistent(creds: TsaCredentials, directory: Path) -> None:
     """Refuse to sign with files that do not belong together (a key swapped by hand, a stray root)."""
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    if creds.cert.public_key().public_bytes(
-        serialization.Encoding.DER, spki
-    ) != creds.key.public_key().public_bytes(serialization.Encoding.DER, spki):
+    if _spki(creds.cert.public_key()) != _spki(creds.key.public_key()):  # type: ignore[arg-type]
         raise ConfigurationError(f"{directory}/tsa.key does not match {directory}/tsa.pem")
     try:
         creds.cert.verify_directly_issued_by(creds.root)
