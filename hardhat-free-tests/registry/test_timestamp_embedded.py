@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 import registry
-from registry.errors import ConfigurationError
+from registry.errors import ConfigurationError, TimestampUnavailable
 from registry.timestamp import LEGATO_EMBEDDED_POLICY_OID, EmbeddedTSA, Timestamper, verify_token
 from registry.timestamp.asn1 import build_request, parse_response
 
@@ -120,6 +120,18 @@ def test_a_key_that_does_not_match_its_certificate_is_refused(tmp_path: Path) ->
     (tmp_path / "tsa" / "tsa.key").write_bytes((other / "tsa" / "tsa.key").read_bytes())
     with pytest.raises(ConfigurationError, match="does not match"):
         EmbeddedTSA(tmp_path).ca_pem()
+
+
+def test_broken_key_files_or_data_dir_make_the_tsa_unavailable_not_crash(tmp_path: Path) -> None:
+    EmbeddedTSA(tmp_path).ca_pem()
+    (tmp_path / "tsa" / "tsa.key").unlink()
+    with pytest.raises(TimestampUnavailable, match=r"tsa\.key is missing"):
+        EmbeddedTSA(tmp_path).timestamp(DIGEST)
+    with pytest.raises(TimestampUnavailable):
+        EmbeddedTSA(tmp_path).health()
+    (tmp_path / "not-a-dir").write_bytes(b"")
+    with pytest.raises(TimestampUnavailable):
+        EmbeddedTSA(tmp_path / "not-a-dir").timestamp(DIGEST)
 
 
 def test_token_verifies_and_carries_what_the_tsa_set(tsa: EmbeddedTSA) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 
-from registry.errors import ConfigurationError
+from registry.errors import ConfigurationError, TimestampUnavailable
 from registry.timestamp import asn1
 from registry.timestamp.pki import TsaCredentials, exclusive_lock, load_or_create_credentials, write_atomic
 from registry.timestamp.protocol import TimestampToken
@@ -55,9 +55,14 @@ class EmbeddedTSA:
     # -- the Timestamper port -------------------------------------------------------------------
 
     def timestamp(self, digest: bytes) -> TimestampToken:
+        """Raises ``TimestampUnavailable`` when the key files or the disk fail, so the registration
+        waits as ``pending_timestamp`` until an operator fixes the data dir."""
         if len(digest) != 32:
             raise ValueError(f"expected a 32-byte SHA-256 digest, got {len(digest)} bytes")
-        token_der, gen_time = self._issue("sha256", digest, nonce=None, cert_req=True)
+        try:
+            token_der, gen_time = self._issue("sha256", digest, nonce=None, cert_req=True)
+        except (ConfigurationError, OSError) as e:
+            raise TimestampUnavailable(f"the embedded TSA in {self.directory} cannot sign: {e}") from e
         creds = self.credentials()
         return TimestampToken(
             token_der=token_der,
@@ -71,7 +76,10 @@ class EmbeddedTSA:
         return [self.ca_pem()]
 
     def health(self) -> dict[str, Any]:
-        creds = self.credentials()
+        try:
+            creds = self.credentials()
+        except (ConfigurationError, OSError) as e:
+            raise TimestampUnavailable(f"the embedded TSA in {self.directory} is unusable: {e}") from e
         return {
             "kind": "embedded",
             "signer": creds.cert.subject.rfc4514_string(),
@@ -102,8 +110,9 @@ class EmbeddedTSA:
     def handle_request(self, request_der: bytes) -> bytes:
         """Answer one DER TimeStampReq with a DER TimeStampResp, as an HTTP TSA endpoint would.
 
-        Bad requests get a ``rejection`` naming the failInfo bit (badAlg, badDataFormat, badRequest,
-        unacceptedPolicy, unacceptedExtension) rather than an exception, so a client sees the reason.
+        Bad requests get a ``rejection`` naming the failInfo bit (badAlg, badDataFormat, unacceptedPolicy,
+        unacceptedExtension; systemFailure when signing fails) rather than an exception, so a client
+        sees the reason.
         """
         try:
             req = asn1.parse_request(request_der)
