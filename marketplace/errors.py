@@ -46,3 +46,9 @@ class PaymentGatewayError(MarketplaceError):
 
 class InvalidWebhook(MarketplaceError):
     code = "INVALID_WEBHOOK_SIGNATURE"
+
+
+class GatewayDeclined(PaymentGatewayError):
+    """The gateway answered and refused (a 4xx): nothing happened there, so the money can be returned.
+    A plain :class:`PaymentGatewayError` means the outcome is unknown (timeout, 5xx) and must be retried
+    with the same idempotency key before anything is undone."""

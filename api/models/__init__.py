@@ -2,4 +2,4 @@
 
 from api.models.accounts import *  # noqa: F403
 from registry.models import *  # noqa: F403
-# marketplace.models is added here by the marketplace work
+from marketplace.models import *  # noqa: F403
