@@ -18,6 +18,20 @@ from api.accounts import Accounts
 from api.db import make_engine, make_session_factory
 from api.security import PasswordHashing, Tokens
 from api.settings import Settings
+from marketplace.coins import Coins, default_coin_packages, packages_from_config
+from marketplace.gateways import (
+    LocalPayoutGateway,
+    LocalTestGateway,
+    PaymentGateway,
+    PayoutGateway,
+    StripeGateway,
+    StripePayoutGateway,
+)
+from marketplace.payments import Payments
+from marketplace.payouts import Payouts
+from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
+from marketplace.tips import Tips
+from marketplace.unlocks import Unlocks
 from registry.keystore import read_or_create_secret
 
 log = logging.getLogger("legato.container")
@@ -54,6 +68,68 @@ class Container:
             failure_window=s.login_window_seconds,
         )
 
+    # --- money -------------------------------------------------------------------------------
+    @cached_property
+    def webhook_secret(self) -> str:
+        """Stripe's endpoint secret; without Stripe, one made for the local gateway to sign with."""
+        if self.settings.stripe_webhook_secret is not None:
+            return self.settings.stripe_webhook_secret.get_secret_value()
+        return read_or_create_secret(
+            self.settings.data_dir / "keys" / "webhook.secret",
+            lambda: f"whsec_{secrets.token_hex(24)}".encode(),
+        ).decode()
+
+    @cached_property
+    def payment_gateway(self) -> PaymentGateway:
+        s = self.settings
+        if s.stripe_secret_key is None:
+            return LocalTestGateway(public_url=s.public_url, webhook_secret=self.webhook_secret)
+        if s.stripe_webhook_secret is None:
+            log.warning("LEGATO_STRIPE_WEBHOOK_SECRET is unset: every Stripe webhook will be refused")
+        return StripeGateway(secret_key=s.stripe_secret_key.get_secret_value(), api_base=s.stripe_api_base)
+
+    @cached_property
+    def payout_gateway(self) -> PayoutGateway:
+        s = self.settings
+        if s.stripe_secret_key is None:
+            return LocalPayoutGateway()
+        return StripePayoutGateway(secret_key=s.stripe_secret_key.get_secret_value(),
+                                   api_base=s.stripe_api_base)
+
+    @cached_property
+    def coins(self) -> Coins:
+        s = self.settings
+        packages = packages_from_config(s.coin_packages) if s.coin_packages else default_coin_packages(
+            s.coin_value_cents)
+        return Coins(packages=packages)
+
+    @cached_property
+    def subscriptions(self) -> Subscriptions:
+        plans = self.settings.subscription_plans
+        return Subscriptions(plans=[SubscriptionPlan(**p) for p in plans] if plans else DEFAULT_PLANS)
+
+    @cached_property
+    def unlocks(self) -> Unlocks:
+        return Unlocks(coin_value_cents=self.settings.coin_value_cents)
+
+    @cached_property
+    def tips(self) -> Tips:
+        s = self.settings
+        return Tips(coin_value_cents=s.coin_value_cents, writer_share_pct=s.tip_writer_share_pct)
+
+    @cached_property
+    def payouts(self) -> Payouts:
+        return Payouts(gateway=self.payout_gateway, minimum_cents=self.settings.payout_minimum_cents)
+
+    @cached_property
+    def payments(self) -> Payments:
+        s = self.settings
+        return Payments(
+            gateway=self.payment_gateway, webhook_secret=self.webhook_secret,
+            webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds, public_url=s.public_url,
+            purposes={"coins": self.coins, "subscription": self.subscriptions}, transfer_events=self.payouts,
+        )
+
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
         with self.session_factory() as session:
@@ -65,7 +141,11 @@ class Container:
         return {"database": self.check_database}
 
     def describe_adapters(self) -> dict[str, str]:
-        return {"database": self.engine.dialect.name}
+        return {
+            "database": self.engine.dialect.name,
+            "payments": self.payment_gateway.name,
+            "payouts": self.payout_gateway.name,
+        }
 
     def log_adapters(self) -> None:
         for port, adapter in self.describe_adapters().items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +74,18 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = Field(None, description="Override Stripe's API host (tests, proxies).")
     coin_value_cents: int = 1
     payout_minimum_cents: int = 1000
+    stripe_webhook_tolerance_seconds: int = Field(
+        300, description="Refuse webhook deliveries whose signed timestamp is older than this."
+    )
+    coin_packages: list[dict[str, Any]] | None = Field(
+        None, description="JSON list of {id, name, coins, price_cents, bonus_pct}; default four packages."
+    )
+    subscription_plans: list[dict[str, Any]] | None = Field(
+        None, description="JSON list of {id, name, price_cents, platform_share_pct}; default one plan."
+    )
+    tip_writer_share_pct: int = Field(
+        90, description="Writer's percentage of a tip's value; the platform gets the rest."
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:
