@@ -1,0 +1,379 @@
+"""The similarity index (MinHash LSH) and the plagiarism check built on it.
+
+LSH is only the candidate filter: cheap, approximate and tuned for recall. Every candidate is then
+confirmed by :func:`registry.evidence.compare` on the exact shingle sets before anyone is refused.
+
+Each registration goes into two datasketch ``MinHashLSH`` tables:
+
+* **whole** -- the 128-permutation whole-text signature, bands (32, 3): a pair with Jaccard 0.45
+  becomes a candidate with probability 0.95, one with 0.05 with probability 0.004. This finds
+  near-verbatim copies, reordered paragraphs included.
+* **chunk** -- one entry per content-defined chunk (~96 shingles, first 16 permutations), bands
+  (4, 3). Copied passages are chunked identically in both texts, so their chunk signatures agree
+  (Jaccard 0.7-1.0 under light edits) even when the passage is a small part of either text.
+
+The index port has two adapters, side by side: :class:`MemoryLSHIndex` (the embedded default,
+rebuilt from the database at start) and :class:`RedisLSHIndex` (datasketch's Redis storage, shared by
+several API processes). Both refuse fingerprints made with other MinHash parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from datasketch import MinHashLSH
+
+from registry.errors import ConfigurationError, Unavailable
+from registry.evidence import Match, Passage, compare
+from registry.fingerprint import CHUNK_PERM, NUM_PERM, SCHEME, SEED, Fingerprint, IncompatibleFingerprint
+from registry.lsh_storage import CompactBuckets, CompactKeys
+from registry.tokens import TOKENIZER
+
+__all__ = [
+    "BLOCK_CONTAINMENT", "BLOCK_JACCARD", "CHUNK_BANDS", "MIN_SHARED", "WHOLE_BANDS", "Match",
+    "MemoryLSHIndex", "Passage", "RedisLSHIndex", "SimilarityIndex", "compare", "find_matches",
+]
+
+WHOLE_BANDS = (32, 3)
+CHUNK_BANDS = (4, 3)
+# Refusal thresholds (docs/plagiarism.md has the measurements behind them).
+BLOCK_CONTAINMENT = 0.2  # applies to max(containment, coverage)
+BLOCK_JACCARD = 0.5
+MIN_SHARED = 40  # distinct shared shingles (~45 copied words) before any refusal
+MAX_CANDIDATES = 100
+_SEP = "#"  # chunk entries are "<key>#<i>"; keys may contain "#" (split from the right)
+
+
+class SimilarityIndex(Protocol):
+    """Finds registrations that may share text with a fingerprint (candidates, not verdicts)."""
+
+    def add(self, key: str, fp: Fingerprint) -> None:
+        """Index ``fp`` under ``key``, replacing what ``key`` had. Empty fingerprints are skipped."""
+
+    def remove(self, key: str) -> None:
+        """Forget ``key`` (no error if it is unknown)."""
+
+    def query(self, fp: Fingerprint) -> list[str]:
+        """Candidate keys, the ones colliding in most LSH buckets first."""
+
+    def __len__(self) -> int:
+        """Number of indexed keys."""
+
+    def health(self) -> dict[str, Any]:
+        """``{"ok": bool, "backend": ..., ...}``; never raises."""
+
+
+class _LSHPair:
+    """The whole-text and chunk tables plus the bookkeeping both adapters share."""
+
+    def __init__(self, *, whole: MinHashLSH, chunk: MinHashLSH, num_perm: int, seed: int) -> None:
+        self.whole, self.chunk = whole, chunk
+        self.params = (num_perm, seed, SCHEME, TOKENIZER)
+
+    def layout(self) -> dict[str, Any]:
+        num_perm, seed, scheme, tokenizer = self.params
+        return {
+            "num_perm": num_perm, "seed": seed, "scheme": scheme, "tokenizer": tokenizer,
+            "whole_bands": [self.whole.b, self.whole.r], "chunk_bands": [self.chunk.b, self.chunk.r],
+            "chunk_perm": self.chunk.h,
+        }
+
+    def check(self, fp: Fingerprint) -> None:
+        theirs = (fp.num_perm, fp.seed, fp.scheme, fp.tokenizer)
+        if theirs != self.params or fp.chunk_hashvalues.shape[1] != self.chunk.h:
+            raise IncompatibleFingerprint(
+                "The fingerprint was made with other MinHash parameters than this index.",
+                details={"reason": "parameters", "index": list(self.params), "fingerprint": list(theirs)},
+            )
+
+    @staticmethod
+    def chunk_key(key: str, i: int) -> str:
+        return f"{key}{_SEP}{i}"
+
+    @staticmethod
+    def rank(hits: Iterable[str]) -> list[str]:
+        counts = Counter(hits)
+        return sorted(counts, key=lambda k: (-counts[k], k))
+
+
+def _bands(bands: tuple[int, int], num_perm: int) -> tuple[int, int]:
+    b, r = bands
+    if b < 2 or r < 1 or b * r > num_perm:
+        raise ConfigurationError(f"LSH bands {bands} do not fit {num_perm} permutations.",
+                                 details={"bands": list(bands), "num_perm": num_perm})
+    return b, r
+
+
+class MemoryLSHIndex:
+    """datasketch ``MinHashLSH`` in process memory, with compact bucket storage.
+
+    datasketch's default dict storage keeps a Python ``set`` per bucket (~330 bytes); almost every
+    bucket holds one key, so :mod:`registry.lsh_storage` stores the key itself and only makes a set on
+    collision, about a third of the memory for the same ``MinHashLSH`` behaviour.
+    """
+
+    def __init__(
+        self, *, whole_bands: tuple[int, int] = WHOLE_BANDS, chunk_bands: tuple[int, int] = CHUNK_BANDS,
+        num_perm: int = NUM_PERM, seed: int = SEED, chunk_perm: int = CHUNK_PERM,
+    ) -> None:
+        whole = MinHashLSH(num_perm=num_perm, params=_bands(whole_bands, num_perm))
+        chunk = MinHashLSH(num_perm=chunk_perm, params=_bands(chunk_bands, chunk_perm))
+        for lsh in (whole, chunk):
+            lsh.hashtables = [CompactBuckets() for _ in range(lsh.b)]
+            lsh.keys = CompactKeys()
+        self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed)
+        self._chunks: dict[str, int] = {}
+
+    def add(self, key: str, fp: Fingerprint) -> None:
+        self._lsh.check(fp)
+        self.remove(key)
+        if fp.is_empty:
+            return
+        self._lsh.whole.insert(key, fp.minhash(), check_duplication=False)
+        for i, mh in enumerate(fp.chunk_minhashes()):
+            self._lsh.chunk.insert(self._lsh.chunk_key(key, i), mh, check_duplication=False)
+        self._chunks[key] = len(fp.chunk_starts)
+
+    def remove(self, key: str) -> None:
+        count = self._chunks.pop(key, None)
+        if count is None:
+            return
+        self._lsh.whole.remove(key)
+        for i in range(count):
+            self._lsh.chunk.remove(self._lsh.chunk_key(key, i))
+
+    def query(self, fp: Fingerprint) -> list[str]:
+        self._lsh.check(fp)
+        if fp.is_empty:
+            return []
+        hits = list(self._lsh.whole.query(fp.minhash()))
+        for mh in fp.chunk_minhashes():
+            hits.extend(k.rpartition(_SEP)[0] for k in self._lsh.chunk.query(mh))
+        return self._lsh.rank(hits)
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._chunks
+
+    def health(self) -> dict[str, Any]:
+        return {"ok": True, "backend": "memory", "keys": len(self), "layout": self._lsh.layout()}
+
+
+class RedisLSHIndex:
+    """datasketch ``MinHashLSH`` on Redis (``storage_config={'type': 'redis', ...}``).
+
+    All keys live under ``prefix``; the index layout is recorded in ``<prefix>:meta`` so a process with
+    other parameters refuses to use it instead of silently returning no candidates. Queries read all
+    buckets of all bands and chunks in one pipelined round trip. Redis failures surface as
+    :class:`registry.errors.Unavailable`.
+    """
+
+    def __init__(
+        self, *, url: str, prefix: str = "legato:lsh", whole_bands: tuple[int, int] = WHOLE_BANDS,
+        chunk_bands: tuple[int, int] = CHUNK_BANDS, num_perm: int = NUM_PERM, seed: int = SEED,
+        chunk_perm: int = CHUNK_PERM, socket_timeout: float = 5.0,
+    ) -> None:
+        import redis  # imported here so the embedded default never needs the package loaded
+
+        self._redis_mod = redis
+        self.prefix = prefix
+        params = self._connection_params(url, socket_timeout)
+        self._client = redis.Redis(**params)
+
+        def config(part: str) -> dict[str, Any]:
+            return {"type": "redis", "basename": f"{prefix}:{part}".encode(), "redis": params}
+
+        with self._guard():
+            whole = MinHashLSH(num_perm=num_perm, params=_bands(whole_bands, num_perm),
+                               storage_config=config("whole"), prepickle=False)
+            chunk = MinHashLSH(num_perm=chunk_perm, params=_bands(chunk_bands, chunk_perm),
+                               storage_config=config("chunk"), prepickle=False)
+        self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed)
+        self._chunks_key = f"{prefix}:chunks"  # hash: key -> number of chunk entries
+        self._meta_key = f"{prefix}:meta"
+        self._meta_checked = False
+
+    @staticmethod
+    def _connection_params(url: str, socket_timeout: float) -> dict[str, Any]:
+        from redis.backoff import ExponentialBackoff
+        from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_url
+        from redis.retry import Retry
+
+        try:
+            params = parse_url(url)
+        except ValueError as e:
+            raise ConfigurationError(f"Bad Redis URL: {e}", details={"reason": "redis_url"}) from None
+        cls = params.pop("connection_class", None)
+        if cls is SSLConnection:
+            params["ssl"] = True
+        elif cls is UnixDomainSocketConnection:
+            params["unix_socket_path"] = params.pop("path")
+        params.update(socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
+        # redis-py's default retries back off for seconds; a registration should fail fast instead.
+        params["retry"] = Retry(ExponentialBackoff(cap=0.2, base=0.05), 2)
+        return params
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except self._redis_mod.exceptions.RedisError as e:
+            raise Unavailable(f"The similarity index (Redis) is unavailable: {e}",
+                              details={"dependency": "redis"}) from e
+
+    def _ensure_meta(self) -> None:
+        if self._meta_checked:
+            return
+        layout = json.dumps(self._lsh.layout(), sort_keys=True)
+        self._client.set(self._meta_key, layout, nx=True)
+        stored = self._client.get(self._meta_key)
+        if stored is not None and stored.decode() != layout:
+            raise ConfigurationError(
+                "The Redis similarity index was built with other parameters; "
+                "rebuild it or use another prefix.",
+                details={"prefix": self.prefix, "stored": json.loads(stored), "wanted": json.loads(layout)},
+            )
+        self._meta_checked = True
+
+    def _entries(self, key: str, fp: Fingerprint) -> Iterator[tuple[MinHashLSH, bytes, Any]]:
+        yield self._lsh.whole, key.encode(), fp.minhash()
+        for i, mh in enumerate(fp.chunk_minhashes()):
+            yield self._lsh.chunk, self._lsh.chunk_key(key, i).encode(), mh
+
+    def add(self, key: str, fp: Fingerprint) -> None:
+        """One pipelined transaction, written exactly as datasketch's Redis storage writes an insert."""
+        self._lsh.check(fp)
+        with self._guard():
+            self._ensure_meta()
+            self._remove(key)
+            if fp.is_empty:
+                return
+            pipe = self._client.pipeline(transaction=True)
+            for lsh, entry, mh in self._entries(key, fp):
+                bands = [lsh._H(mh.hashvalues[start:end]) for start, end in lsh.hashranges]
+                lsh.keys._insert(pipe, entry, *bands)
+                for band, table in zip(bands, lsh.hashtables, strict=True):
+                    table._insert(pipe, band, entry)
+            pipe.hset(self._chunks_key, key, len(fp.chunk_starts))
+            pipe.execute()
+
+    def remove(self, key: str) -> None:
+        with self._guard():
+            self._ensure_meta()
+            self._remove(key)
+
+    def _remove(self, key: str) -> None:
+        count = self._client.hget(self._chunks_key, key)
+        if count is None:
+            return
+        entries = [(self._lsh.whole, key.encode())]
+        entries += [(self._lsh.chunk, self._lsh.chunk_key(key, i).encode()) for i in range(int(count))]
+        read = self._client.pipeline(transaction=False)
+        for lsh, entry in entries:
+            read.lrange(lsh.keys.redis_key(entry), 0, -1)
+        bands_of = read.execute()
+        pipe = self._client.pipeline(transaction=True)
+        buckets = []
+        for (lsh, entry), bands in zip(entries, bands_of, strict=True):
+            for band, table in zip(bands, lsh.hashtables, strict=False):
+                pipe.srem(table.redis_key(band), entry)
+                buckets.append((table, band))
+            pipe.hdel(lsh.keys._name, entry)
+            pipe.delete(lsh.keys.redis_key(entry))
+        pipe.hdel(self._chunks_key, key)
+        pipe.execute()
+        # Forget buckets left empty, as datasketch's own remove does (Redis already dropped the sets).
+        check = self._client.pipeline(transaction=False)
+        for table, band in buckets:
+            check.exists(table.redis_key(band))
+        gone = [tb for tb, alive in zip(buckets, check.execute(), strict=True) if not alive]
+        if gone:
+            cleanup = self._client.pipeline(transaction=False)
+            for table, band in gone:
+                cleanup.hdel(table._name, band)
+            cleanup.execute()
+
+    def query(self, fp: Fingerprint) -> list[str]:
+        self._lsh.check(fp)
+        if fp.is_empty:
+            return []
+        with self._guard():
+            self._ensure_meta()
+            pipe = self._client.pipeline(transaction=False)
+            kinds = []
+            for lsh, minhashes, is_chunk in ((self._lsh.whole, [fp.minhash()], False),
+                                             (self._lsh.chunk, fp.chunk_minhashes(), True)):
+                for mh in minhashes:
+                    for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
+                        pipe.smembers(table.redis_key(lsh._H(mh.hashvalues[start:end])))
+                        kinds.append(is_chunk)
+            results = pipe.execute()
+        hits: list[str] = []
+        for is_chunk, members in zip(kinds, results, strict=True):
+            for raw in members:
+                name = raw.decode()
+                hits.append(name.rpartition(_SEP)[0] if is_chunk else name)
+        return self._lsh.rank(hits)
+
+    def __len__(self) -> int:
+        with self._guard():
+            return int(self._client.hlen(self._chunks_key))
+
+    def health(self) -> dict[str, Any]:
+        try:
+            self._client.ping()
+            return {"ok": True, "backend": "redis", "prefix": self.prefix, "keys": len(self),
+                    "layout": self._lsh.layout()}
+        except (self._redis_mod.exceptions.RedisError, Unavailable) as e:
+            return {"ok": False, "backend": "redis", "prefix": self.prefix, "error": str(e)}
+
+    def clear(self) -> int:
+        """Delete every Redis key under the prefix (before a rebuild); returns how many."""
+        deleted = 0
+        with self._guard():
+            for batch in _batches(self._client.scan_iter(match=f"{self.prefix}:*", count=1000), 500):
+                deleted += self._client.unlink(*batch)
+        self._meta_checked = False
+        return deleted
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def find_matches(
+    fp: Fingerprint, *, index: SimilarityIndex, load: Callable[[str], Fingerprint | None],
+    min_containment: float = BLOCK_CONTAINMENT, min_jaccard: float = BLOCK_JACCARD,
+    min_shared: int = MIN_SHARED, max_candidates: int = MAX_CANDIDATES,
+) -> list[Match]:
+    """Earlier registrations that ``fp`` copies from, confirmed exactly, strongest first.
+
+    A candidate matches when at least ``min_shared`` distinct shingles are shared and either the
+    Jaccard similarity reaches ``min_jaccard`` or the share of either text found in the other
+    (containment of the new text, coverage of the old one) reaches ``min_containment``. Keys whose
+    fingerprint ``load`` cannot find (a stale index entry) are skipped. Whether a match refuses the
+    registration (another author) or makes it a new version (same author) is the caller's decision.
+    """
+    matches = []
+    for key in index.query(fp)[:max_candidates]:
+        old = load(key)
+        if old is None or old.is_empty:
+            continue
+        m = compare(fp, old, key=key)
+        if m.shared >= min_shared and (m.jaccard >= min_jaccard or m.score >= min_containment):
+            matches.append(m)
+    matches.sort(key=lambda m: (-m.score, -m.jaccard, m.key))
+    return matches
