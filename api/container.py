@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
+from api.content.crypto import ContentCipher, Keyring
 from api.db import make_engine, make_session_factory
 from api.security import PasswordHashing, Tokens
 from api.settings import Settings
@@ -129,6 +130,19 @@ class Container:
             webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds, public_url=s.public_url,
             purposes={"coins": self.coins, "subscription": self.subscriptions}, transfer_events=self.payouts,
         )
+
+    # --- content -----------------------------------------------------------------------------
+    @cached_property
+    def content_keyring(self) -> Keyring:
+        """``LEGATO_CONTENT_KEY`` when set (comma-separated: the first seals), else the rotating keyring
+        file in the data dir, created on first use with mode 0600."""
+        if self.settings.content_key is not None:
+            return Keyring.from_setting(self.settings.content_key.get_secret_value())
+        return Keyring.from_file(self.settings.data_dir / "keys" / "content.keyring")
+
+    @cached_property
+    def content_cipher(self) -> ContentCipher:
+        return ContentCipher(self.content_keyring)
 
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:

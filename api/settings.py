@@ -66,7 +66,12 @@ class Settings(BaseSettings):
     ipfs_gateway_url: str | None = Field(None, description="Gateway that serves CIDs for pinning-service mode.")
 
     # --- content -----------------------------------------------------------------------------
-    content_key: SecretStr | None = Field(None, description="AES-256-GCM key (base64); else data dir.")
+    content_key: SecretStr | None = Field(
+        None,
+        description="AES-256-GCM key(s) for chapter text at rest: base64 of 32 bytes, comma-separated; the "
+        "first encrypts, the others only decrypt (rotation). Unset: a keyring file in the data dir that "
+        "`legato keys rotate` extends.",
+    )
 
     # --- money -------------------------------------------------------------------------------
     stripe_secret_key: SecretStr | None = Field(None, description="Enables Stripe; default test gateway.")

@@ -12,8 +12,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from api.content.publishing import publish_due
 from api.db import session_scope
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ class Worker:
             ("timestamps", lambda: self._in_session(c.registry.retry_timestamps)),
             ("pins", lambda: self._in_session(c.registry.pin_pending)),
             ("anchoring", lambda: c.anchorer.run_once(c.session_factory)),
+            ("scheduled_chapters", lambda: self._in_session(
+                lambda s: publish_due(s, datetime.now(UTC), registry=c.registry, cipher=c.content_cipher))),
         ]
 
     def _in_session(self, job: Callable[..., object]) -> object:

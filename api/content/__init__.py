@@ -1,0 +1,1 @@
+"""The storytelling domain: stories, chapters, publishing through the registry, readers, community."""

@@ -1,0 +1,90 @@
+"""Who may see, edit and read what: the one place the content rules live.
+
+* A story's author and admins edit it and its chapters; anyone else gets 403 on a story they can see.
+* A draft story, and a chapter that is not published, do not exist (404) for anyone but its editors,
+  so probing ids reveals nothing about unpublished work.
+* Reading a chapter's text is decided by :func:`can_read_chapter` alone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import Forbidden, NotFound
+from api.models.accounts import Role, User
+from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
+from api.models.reading import Block
+from marketplace.unlocks import has_unlocked
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == Role.admin
+
+
+def can_edit_story(user: User | None, story: Story) -> bool:
+    return user is not None and (user.id == story.author_id or user.role == Role.admin)
+
+
+def story_visible(user: User | None, story: Story) -> bool:
+    return story.status != StoryStatus.draft or can_edit_story(user, story)
+
+
+def chapter_visible(user: User | None, story: Story, chapter: Chapter) -> bool:
+    if can_edit_story(user, story):
+        return True
+    return story.status != StoryStatus.draft and chapter.status == ChapterStatus.published
+
+
+def visible_story(session: Session, story_id: str, user: User | None) -> Story:
+    story = session.get(Story, story_id)
+    if story is None or not story_visible(user, story):
+        raise NotFound("No such story.", details={"story_id": story_id})
+    return story
+
+
+def editable_story(session: Session, story_id: str, user: User | None, *, for_update: bool = False) -> Story:
+    story = visible_story(session, story_id, user)
+    if not can_edit_story(user, story):
+        raise Forbidden("Only the story's author can change it.", details={"story_id": story_id})
+    if for_update:
+        # Serializes chapter numbering and status changes per story on PostgreSQL.
+        session.execute(select(Story.id).where(Story.id == story.id).with_for_update())
+    return story
+
+
+def visible_chapter(session: Session, chapter_id: str, user: User | None) -> tuple[Chapter, Story]:
+    chapter = session.get(Chapter, chapter_id)
+    story = session.get(Story, chapter.story_id) if chapter is not None else None
+    if chapter is None or story is None or not chapter_visible(user, story, chapter):
+        raise NotFound("No such chapter.", details={"chapter_id": chapter_id})
+    return chapter, story
+
+
+def editable_chapter(session: Session, chapter_id: str, user: User | None) -> tuple[Chapter, Story]:
+    chapter, story = visible_chapter(session, chapter_id, user)
+    if not can_edit_story(user, story):
+        raise Forbidden("Only the story's author can change its chapters.",
+                        details={"chapter_id": chapter_id})
+    return chapter, story
+
+
+def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> bool:
+    """True when ``user`` may read the chapter's text: its author or an admin always; anyone else only
+    once it is published, and then for free chapters or after unlocking it with coins."""
+    story = session.get(Story, chapter.story_id)
+    if story is None:
+        return False
+    if can_edit_story(user, story):
+        return True
+    if chapter.status != ChapterStatus.published or story.status == StoryStatus.draft:
+        return False
+    if chapter.price_coins <= 0:
+        return True
+    if user is None:
+        return False
+    return has_unlocked(session, reader_id=user.id, chapter_id=chapter.id)
+
+
+def is_blocked_by(session: Session, *, blocker_id: str, user_id: str) -> bool:
+    return session.get(Block, (blocker_id, user_id)) is not None

@@ -1,0 +1,111 @@
+"""Reports and the admin moderation queue.
+
+Anyone signed in can report a story, a chapter, a comment or a user they can see. Reporting the same
+target again while the first report is open returns that report rather than stacking duplicates. An
+admin resolves a report as ``actioned`` or ``dismissed``; the decision closes every open report on the
+same target, so the queue does not ask twice about one thing. Resolving a comment report with
+``remove_content`` removes the comment (marked as removed by a moderator).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from api.content.access import visible_chapter, visible_story
+from api.content.community import remove_comment, visible_comment
+from api.content.errors import InvalidStateTransition
+from api.content.pagination import Page, cursor_time, decode_cursor, encode_cursor, page_of
+from api.content.social import get_user
+from api.errors import BadRequest, NotFound
+from api.models.accounts import User
+from api.models.community import Comment, Report, ReportReason, ReportStatus, ReportTarget
+
+
+def _check_target(session: Session, reporter: User, target_type: ReportTarget, target_id: str) -> None:
+    if target_type == ReportTarget.story:
+        visible_story(session, target_id, reporter)
+    elif target_type == ReportTarget.chapter:
+        visible_chapter(session, target_id, reporter)
+    elif target_type == ReportTarget.comment:
+        visible_comment(session, target_id, reporter)
+    else:
+        get_user(session, target_id)
+        if target_id == reporter.id:
+            raise BadRequest("You cannot report yourself.", details={"target_id": target_id})
+
+
+def create_report(
+    session: Session, reporter: User, *, target_type: ReportTarget, target_id: str, reason: ReportReason,
+    details: str | None,
+) -> tuple[Report, bool]:
+    """Returns the report and whether it is new."""
+    _check_target(session, reporter, target_type, target_id)
+    existing = session.scalars(select(Report).where(
+        Report.reporter_id == reporter.id, Report.target_type == target_type, Report.target_id == target_id,
+        Report.status == ReportStatus.open,
+    )).first()
+    if existing is not None:
+        return existing, False
+    report = Report(reporter_id=reporter.id, target_type=target_type, target_id=target_id, reason=reason,
+                    details=details)
+    session.add(report)
+    session.flush()
+    return report, True
+
+
+def list_reports(
+    session: Session, *, status: ReportStatus | None, target_type: ReportTarget | None, cursor: str | None,
+    limit: int,
+) -> Page[Report]:
+    """Oldest first: the queue is worked in the order users raised things."""
+    q = select(Report)
+    if status is not None:
+        q = q.where(Report.status == status)
+    if target_type is not None:
+        q = q.where(Report.target_type == target_type)
+    after = decode_cursor(cursor, "t", "id")
+    if after is not None:
+        t = cursor_time(after, "t")
+        q = q.where(or_(Report.created_at > t, and_(Report.created_at == t, Report.id > str(after["id"]))))
+    rows = list(session.scalars(q.order_by(Report.created_at, Report.id).limit(limit + 1)))
+    return page_of(rows, limit, lambda r: encode_cursor({"t": r.created_at, "id": r.id}))
+
+
+def get_report(session: Session, report_id: str) -> Report:
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound("No such report.", details={"report_id": report_id})
+    return report
+
+
+def resolve(
+    session: Session, admin: User, report: Report, *, status: ReportStatus, note: str | None,
+    remove_content: bool,
+) -> int:
+    """Close the report and every other open one on its target; returns how many were closed."""
+    if report.status != ReportStatus.open:
+        raise InvalidStateTransition("The report is already resolved.",
+                                     details={"report_id": report.id, "status": report.status.value})
+    if status == ReportStatus.open:
+        raise BadRequest("Resolve as actioned or dismissed.", details={"status": status.value})
+    if remove_content:
+        if report.target_type != ReportTarget.comment or status != ReportStatus.actioned:
+            raise BadRequest("Only an actioned comment report can remove content.",
+                             details={"target_type": report.target_type.value})
+        comment = session.get(Comment, report.target_id)
+        if comment is not None and comment.deleted_at is None:
+            remove_comment(comment, by_moderator=True)
+    now = datetime.now(UTC)
+    closed = session.execute(
+        update(Report).where(
+            Report.target_type == report.target_type, Report.target_id == report.target_id,
+            Report.status == ReportStatus.open,
+        ).values(status=status, resolution_note=note, resolved_by=admin.id, resolved_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+    session.refresh(report)
+    return int(closed.rowcount or 0)
