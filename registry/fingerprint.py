@@ -47,7 +47,7 @@ CHAR_MODE_SHARE = 0.5  # share of single-character tokens above which a text is 
 CHUNK_MIN = 32  # shingles; a chunk is cut after a candidate shingle once it has at least this many
 CHUNK_SPACING = 64  # one shingle in CHUNK_SPACING (on average) is a cut candidate: chunks of ~96 shingles
 CHUNK_MAX = 1024  # a chunk is cut here when no candidate came (p ~ 1e-7 per chunk)
-CHUNK_PERM = 16  # chunk signatures keep the first 16 permutations: the chunk LSH bands use 12
+CHUNK_PERM = 32  # chunk signatures keep the first 32 permutations (bands can be retuned without the texts)
 
 _FORMAT_VERSION = 1
 _MAGIC = b"LGFP"
@@ -89,7 +89,7 @@ class Fingerprint:
     token_starts: np.ndarray  # (t,) uint32 character offsets in the canonical text
     token_ends: np.ndarray  # (t,) uint32
     chunk_starts: np.ndarray  # (m,) uint32 index into ``sequence`` where each chunk begins
-    chunk_hashvalues: np.ndarray  # (m, CHUNK_PERM) uint32: the first permutations only
+    chunk_hashvalues: np.ndarray  # (m, CHUNK_PERM) uint32: the first CHUNK_PERM permutations only
     tokenizer: str = field(default=TOKENIZER)
 
     # --- derived views ---------------------------------------------------------------------

@@ -8,8 +8,8 @@ Each registration goes into two datasketch ``MinHashLSH`` tables:
 * **whole** -- the 128-permutation whole-text signature, bands (32, 3): a pair with Jaccard 0.45
   becomes a candidate with probability 0.95, one with 0.05 with probability 0.004. This finds
   near-verbatim copies, reordered paragraphs included.
-* **chunk** -- one entry per content-defined chunk (~96 shingles, first 16 permutations), bands
-  (4, 3). Copied passages are chunked identically in both texts, so their chunk signatures agree
+* **chunk** -- one entry per content-defined chunk (~96 shingles, first 32 permutations), bands
+  (6, 3). Copied passages are chunked identically in both texts, so their chunk signatures agree
   (Jaccard 0.7-1.0 under light edits) even when the passage is a small part of either text.
 
 The index port has two adapters, side by side: :class:`MemoryLSHIndex` (the embedded default,
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 WHOLE_BANDS = (32, 3)
-CHUNK_BANDS = (4, 3)
+CHUNK_BANDS = (6, 3)
 # Refusal thresholds (docs/plagiarism.md has the measurements behind them).
 BLOCK_CONTAINMENT = 0.2  # applies to max(containment, coverage)
 BLOCK_JACCARD = 0.5

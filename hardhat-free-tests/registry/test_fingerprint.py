@@ -258,13 +258,13 @@ def test_digest_vector_is_sha256_of_datasketch_lean_serialization() -> None:
 def test_to_bytes_vector() -> None:
     fp = fingerprint("One two three four five six.")
     data = fp.to_bytes()
-    # header: magic, version 1, scheme 1 (affine32), mode 0 (word), k 5, 128 perms, 16 chunk perms,
+    # header: magic, version 1, scheme 1 (affine32), mode 0 (word), k 5, 128 perms, 32 chunk perms,
     # seed 1, 6 tokens, 2 shingles, 1 chunk; then the arrays.
-    assert len(data) == 28 + 128 * 4 + 6 * 4 * 2 + 2 * 8 + 1 * 4 + 1 * 16 * 4 == 672
-    assert data[:28].hex() == "4c47465001010005" "80001000" "01000000" "06000000" "02000000" "01000000"
+    assert len(data) == 28 + 128 * 4 + 6 * 4 * 2 + 2 * 8 + 1 * 4 + 1 * 32 * 4 == 736
+    assert data[:28].hex() == "4c47465001010005" "80002000" "01000000" "06000000" "02000000" "01000000"
     assert data[28:32] == struct.pack("<I", int(fp.hashvalues[0]))
     sha = hashlib.sha256(data).hexdigest()
-    assert sha == "d948d2fd245545cf5298e8bc13353935b79a55d8b0d2ab8fcd4398c95b7c8d8b"
+    assert sha == "196ed558800b38196f0f81994bf2821db84697fb23aaf549d35cc72dabeca2b2"
 
 
 def test_bytes_round_trip_keeps_every_field() -> None:

@@ -141,7 +141,7 @@ def test_memory_index_gives_the_same_candidates_as_plain_datasketch() -> None:
     fps = {f"k{i}": fingerprint(t) for i, t in enumerate(texts)}
     ours = MemoryLSHIndex()
     plain_whole = MinHashLSH(num_perm=128, params=(32, 3))
-    plain_chunk = MinHashLSH(num_perm=16, params=(4, 3))
+    plain_chunk = MinHashLSH(num_perm=32, params=(6, 3))
     for key, fp in fps.items():
         ours.add(key, fp)
         plain_whole.insert(key, fp.minhash())
@@ -168,7 +168,7 @@ def test_memory_index_add_query_remove() -> None:
     idx.remove("a")  # unknown keys are ignored
     assert idx.health() == {"ok": True, "backend": "memory", "keys": 1, "layout": {
         "num_perm": 128, "seed": 1, "scheme": "affine32", "tokenizer": "legato-tokens-v1",
-        "whole_bands": [32, 3], "chunk_bands": [4, 3], "chunk_perm": 16}}
+        "whole_bands": [32, 3], "chunk_bands": [6, 3], "chunk_perm": 32}}
 
 
 def test_re_adding_a_key_replaces_its_entries() -> None:
