@@ -209,3 +209,11 @@ def test_kv_store_makes_writes_durable_only_on_commit(tmp_path: Path) -> None:
         reopened[b"c"]
     with pytest.raises(PermissionError):
         other.commit()
+
+
+def test_a_closed_chain_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    chain = embedded_chain(tmp_path)
+    chain.registry_address()
+    chain.close()
+    with pytest.raises(ChainUnavailable, match="closed"):
+        chain.find_anchor(os.urandom(32))

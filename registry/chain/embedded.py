@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -134,9 +135,7 @@ class _NodeLikeBackend(PyEVMBackend):
         computation = state.apply_transaction(SpoofTransaction(unsigned, from_=tx["from"]))
         state.revert(snapshot)
         if computation.is_error:
-            error = computation._error
-            if self.is_eip838_error(error):
-                raise TransactionFailed(error.args[0])
+            error = computation.error  # a revert's args[0] is its raw data: web3 passes it on for decoding
             raise TransactionFailed(error.args[0] if error.args else str(error))
         return computation.output
 
@@ -154,9 +153,11 @@ class _PersistentBackend(_NodeLikeBackend):
         try:
             hashes = super().mine_blocks(num_blocks, coinbase)
             self._store.commit()
-        except BaseException:
+        except BaseException as e:
             self._store.discard()
             self.chain = _EmbeddedEVM(self.chain.chaindb.db)
+            if isinstance(e, sqlite3.Error):
+                raise ChainUnavailable(f"the embedded chain cannot write its database: {e}") from e
             raise
         return hashes
 
@@ -211,18 +212,25 @@ class _PersistentBackend(_NodeLikeBackend):
 
 
 class EmbeddedProvider(EthereumTesterProvider):
-    """``EthereumTesterProvider`` that serialises requests and reports the embedded chain id."""
+    """``EthereumTesterProvider`` that serialises requests (py-evm is not thread-safe) and reports the chain's
+    own id (eth-tester's endpoint table hard-codes its default)."""
 
-    def __init__(self, *, tester: EthereumTester, before_request: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, *, tester: EthereumTester, chain_id: int = EMBEDDED_CHAIN_ID,
+        before_request: Callable[[], None] | None = None,
+    ) -> None:
         endpoints = {namespace: dict(methods) for namespace, methods in API_ENDPOINTS.items()}
-        endpoints["eth"]["chainId"] = static_return(EMBEDDED_CHAIN_ID)
-        endpoints["net"]["version"] = static_return(str(EMBEDDED_CHAIN_ID))
+        endpoints["eth"]["chainId"] = static_return(chain_id)
+        endpoints["net"]["version"] = static_return(str(chain_id))
         super().__init__(ethereum_tester=tester, api_endpoints=endpoints)
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        self.closed = False
         self._before_request = before_request
 
     def make_request(self, method: Any, params: Any) -> Any:
-        with self._lock:
+        with self.lock:
+            if self.closed:
+                raise ChainUnavailable("the embedded chain has been closed")
             if self._before_request is not None:
                 self._before_request()
             return super().make_request(method, params)
@@ -296,11 +304,12 @@ class EmbeddedNode:
         if chain.header.parent_hash != head.hash:
             chain.header = chain.create_header_from_parent(head)
 
-    @property
-    def block_number(self) -> int:
-        return int(self._backend.chain.get_canonical_head().block_number)
-
     def close(self) -> None:
+        """Release the database and the lock, after any request in flight in another thread."""
+        provider = getattr(self, "provider", None)
+        if provider is not None:
+            with provider.lock:
+                provider.closed = True
         store = getattr(self, "_store", None)
         if store is not None:
             store.close()
@@ -358,10 +367,11 @@ def embedded_chain(data_dir: Path, *, read_only: bool = False, tx_timeout: float
 def memory_chain(*, tx_timeout: float = 30.0) -> Web3Chain:
     """A throwaway in-memory eth-tester chain (nothing persisted), e.g. for tests that need no restart.
 
-    Its one funded account has a fresh random key; contracts deploy on first use.
+    Its one funded account has a fresh random key; contracts deploy on first use; threads may share it.
     """
     key = secrets.token_bytes(32)
     address = bytes.fromhex(Account.from_key(key).address[2:])
     backend = _NodeLikeBackend(genesis_state={address: get_default_account_state()})
-    return Web3Chain(w3=Web3(EthereumTesterProvider(backend)), private_key=key, tx_timeout=tx_timeout,
-                     name="eth-tester (in memory)", poll_interval=0.0)
+    provider = EmbeddedProvider(tester=EthereumTester(backend=backend), chain_id=int(backend.chain.chain_id))
+    return Web3Chain(w3=Web3(provider), private_key=key, tx_timeout=tx_timeout, name="eth-tester (in memory)",
+                     poll_interval=0.0)
