@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api.container import Container
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routers import auth, chapters, community, health, payments, readers, search, stories
+from api.routers import auth, chapters, community, health, ipfs, payments, readers, registry, search, stories
 from api.settings import Settings
 
 log = logging.getLogger("legato.app")
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.container = container
     install_error_handlers(app)
     for router in (
-        health.router, auth.router, payments.router,
+        health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router,
     ):
         app.include_router(router)

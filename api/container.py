@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -19,6 +20,7 @@ from api.content.crypto import ContentCipher, Keyring
 from api.db import make_engine, make_session_factory
 from api.security import PasswordHashing, Tokens
 from api.settings import Settings
+from api.worker import Worker
 from marketplace.coins import Coins, default_coin_packages, packages_from_config
 from marketplace.gateways import (
     LocalPayoutGateway,
@@ -33,7 +35,15 @@ from marketplace.payouts import Payouts
 from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
 from marketplace.tips import Tips
 from marketplace.unlocks import Unlocks
+from registry.anchoring import Anchorer
+from registry.chain import Web3Chain, embedded_chain
+from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
 from registry.keystore import read_or_create_secret
+from registry.service import Registry
+from registry.signing import PlatformKey
+from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
+from registry.timestamp import EmbeddedTSA, RemoteTSA, Timestamper
+from registry.verify import Report, verify_certificate
 
 log = logging.getLogger("legato.container")
 
@@ -68,6 +78,76 @@ class Container:
             max_failures=s.login_max_failures,
             failure_window=s.login_window_seconds,
         )
+
+    # --- registry ports ------------------------------------------------------------------------
+    @cached_property
+    def signer(self) -> PlatformKey:
+        if self.settings.signing_key is not None:
+            return PlatformKey.from_pem(self.settings.signing_key.get_secret_value().encode())
+        return PlatformKey.load_or_create(self.settings.data_dir)
+
+    @cached_property
+    def timestamper(self) -> Timestamper:
+        s = self.settings
+        if s.tsa_url:
+            roots = [s.tsa_cert.read_bytes()] if s.tsa_cert else []
+            return RemoteTSA(s.tsa_url, roots_pem=roots, timeout=s.tsa_timeout_seconds)
+        return EmbeddedTSA(s.data_dir)
+
+    @cached_property
+    def pinner(self) -> Pinner:
+        s = self.settings
+        if s.ipfs_api:
+            return KuboPinner(api=s.ipfs_api)
+        blockstore = LocalBlockstore(root=s.data_dir / "ipfs")
+        if s.ipfs_pinning_url:
+            token = s.ipfs_pinning_token.get_secret_value() if s.ipfs_pinning_token else ""
+            origins = [s.ipfs_gateway_url] if s.ipfs_gateway_url else None
+            return PinningServicePinner(endpoint=s.ipfs_pinning_url, token=token, blockstore=blockstore,
+                                        origins=origins)
+        return blockstore
+
+    @cached_property
+    def chain(self) -> Web3Chain:
+        s = self.settings
+        if s.chain_rpc_url:
+            key = s.chain_private_key.get_secret_value() if s.chain_private_key else None
+            return Web3Chain.from_rpc(
+                s.chain_rpc_url, private_key=key, registry_address=s.registry_address,
+                license_registry_address=s.license_registry_address, confirmations=s.chain_confirmations,
+                tx_timeout=s.chain_tx_timeout_seconds, state_dir=s.data_dir / "chain",
+            )
+        return embedded_chain(s.data_dir, tx_timeout=s.chain_tx_timeout_seconds)
+
+    @cached_property
+    def similarity_index(self) -> SimilarityIndex:
+        if self.settings.redis_url:
+            return RedisLSHIndex(url=self.settings.redis_url)
+        index = MemoryLSHIndex()
+        with self.session_factory() as session:
+            count = Registry.fill_index(session, index)
+        log.info("similarity index rebuilt from the database", extra={"registrations": count})
+        return index
+
+    @cached_property
+    def registry(self) -> Registry:
+        s = self.settings
+        return Registry(
+            timestamper=self.timestamper, signer=self.signer, index=self.similarity_index, pinner=self.pinner,
+            max_chars=s.max_text_chars, block_containment=s.plagiarism_block_containment,
+            block_jaccard=s.plagiarism_block_jaccard,
+        )
+
+    @cached_property
+    def anchorer(self) -> Anchorer:
+        s = self.settings
+        return Anchorer(registry=self.registry, chain=self.chain, pinner=self.pinner, max_size=s.batch_max_size,
+                        max_age=timedelta(seconds=s.batch_max_age_seconds))
+
+    def verify_certificate(self, data: bytes, text: bytes | str | None, expected_cid: str | None) -> Report:
+        """Verification as ``legato verify`` does it, with this deployment's chain and TSA roots."""
+        return verify_certificate(data, text=text, chain=self.chain, expected_cid=expected_cid,
+                                  tsa_roots_pem=self.timestamper.trust_roots_pem())
 
     # --- money -------------------------------------------------------------------------------
     @cached_property
@@ -152,11 +232,20 @@ class Container:
 
     def health_checks(self) -> dict[str, Any]:
         """Each dependency's name → a callable returning details or raising when it is down."""
-        return {"database": self.check_database}
+        return {
+            "database": self.check_database,
+            "chain": lambda: self.chain.health(),
+            "tsa": lambda: self.timestamper.health(),
+            "ipfs": lambda: self.pinner.health(),
+        }
 
     def describe_adapters(self) -> dict[str, str]:
         return {
             "database": self.engine.dialect.name,
+            "timestamps": self.timestamper.name,
+            "chain": self.chain.name,
+            "ipfs": self.pinner.name,
+            "similarity_index": type(self.similarity_index).__name__,
             "payments": self.payment_gateway.name,
             "payouts": self.payout_gateway.name,
         }
@@ -166,11 +255,24 @@ class Container:
             log.info("port %s uses %s", port, adapter, extra={"port": port, "adapter": adapter})
 
     # --- background work -----------------------------------------------------------------------
+    @cached_property
+    def worker(self) -> Worker:
+        return Worker(self)
+
     def start_background(self) -> None:
         """Start the in-process worker when settings ask for it (``legato serve`` does)."""
+        if self.settings.run_worker:
+            self.worker.start()
 
     def stop_background(self) -> None:
-        pass
+        if "worker" in self.__dict__:
+            self.worker.stop()
 
     def close(self) -> None:
+        """Release what the adapters hold: the embedded chain's single-process lock, HTTP clients."""
+        for name in ("chain", "timestamper"):
+            adapter = self.__dict__.get(name)
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                close()
         self.engine.dispose()

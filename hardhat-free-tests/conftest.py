@@ -7,7 +7,7 @@ Test file basenames are unique across the tree (pytest's default import mode nee
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,8 @@ from api.container import Container
 from api.db import make_engine
 from api.migrate import upgrade
 from api.settings import Settings
+from registry.chain import Web3Chain, memory_chain
+from registry.timestamp import EmbeddedTSA
 
 TEST_DATABASE_URL = os.environ.get("LEGATO_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("LEGATO_TEST_REDIS_URL")
@@ -105,11 +107,41 @@ def settings(shared_data_dir: Path) -> Settings:
     return make_settings(shared_data_dir)
 
 
+@pytest.fixture(scope="session")
+def test_chain() -> Iterator[Web3Chain]:
+    """One in-memory EVM for the session (same ``Web3Chain`` adapter as production); contracts are
+    deployed once. Tests that need persistence across restarts open their own embedded chain."""
+    chain = memory_chain()
+    yield chain
+    chain.close()
+
+
+@pytest.fixture(scope="session")
+def test_tsa(shared_data_dir: Path) -> EmbeddedTSA:
+    return EmbeddedTSA(shared_data_dir)
+
+
 @pytest.fixture
-def container(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> Iterator[Container]:
-    c = Container(settings, engine=engine)
-    c.session_factory = session_factory
-    yield c
+def container_factory(
+    engine: Engine, session_factory: sessionmaker[Session], test_chain: Web3Chain, test_tsa: EmbeddedTSA,
+) -> Callable[..., Container]:
+    """Containers for tests that need other settings: bound to the test's savepoint (unless another
+    engine is given) and to the session's chain and TSA, so no test opens a second embedded chain."""
+
+    def make(settings: Settings, *, engine_: Engine | None = None) -> Container:
+        c = Container(settings, engine=engine_ or engine)
+        if engine_ is None:
+            c.session_factory = session_factory
+        c.chain = test_chain
+        c.timestamper = test_tsa
+        return c
+
+    return make
+
+
+@pytest.fixture
+def container(settings: Settings, container_factory: Callable[..., Container]) -> Container:
+    return container_factory(settings)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry import certificate as cert_mod
 from registry.chain import AnchorReceipt, Chain
-from registry.errors import Unavailable
+from registry.errors import ChainError, Unavailable
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.merkle import build_tree
 from registry.models import AnchorBatch, BatchStatus, CertificateState, Registration, RegistrationStatus
@@ -159,7 +159,9 @@ class Anchorer:
                     session.execute(update(AnchorBatch).where(AnchorBatch.id == batch_id)
                                     .values(manifest_pinned_at=datetime.now(UTC)))
             receipt = self.chain.anchor(root, count, cid)
-        except Unavailable as e:
+        except (Unavailable, ChainError) as e:
+            # ChainError is the chain refusing (this account is not an anchorer, no funds for gas):
+            # an operator's fix, after which the same batch goes through. Either way it waits.
             with sessions.begin() as session:
                 session.execute(update(AnchorBatch).where(AnchorBatch.id == batch_id)
                                 .values(lease_until=None, last_error=f"{e.code}: {e.message}"))

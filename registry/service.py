@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from registry import certificate as cert_mod
 from registry.db import new_id
 from registry.canonical import CANONICALIZATION, canonicalize, content_sha256
-from registry.errors import InvalidSignature, NotFound, PinningUnavailable, PlagiarismSuspected, Unavailable
+from registry.errors import InvalidSignature, InvalidTimestamp, NotFound, PinningUnavailable, PlagiarismSuspected, Unavailable
 from registry.fingerprint import Fingerprint, fingerprint
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.models import CertificateState, Registration, RegistrationStatus
@@ -187,11 +187,15 @@ class Registry:
     def _try_timestamp_and_issue(self, session: Session, reg: Registration) -> CertificateState | None:
         try:
             token = self.timestamper.timestamp(bytes.fromhex(reg.sha256))
-        except Unavailable as e:
+        except (Unavailable, InvalidTimestamp) as e:
+            # A token that fails strict verification means the TSA misbehaves (wrong root, nonce or
+            # imprint), not that the text is at fault: the registration waits like in an outage, and
+            # the operator is told loudly.
             reg.attempts += 1
             reg.last_error = f"{e.code}: {e.message}"
             reg.next_attempt_at = datetime.now(UTC) + self.retry_after
-            log.warning("timestamp deferred", extra={"registration_id": reg.id, "error": e.code})
+            level = logging.ERROR if isinstance(e, InvalidTimestamp) else logging.WARNING
+            log.log(level, "timestamp deferred", extra={"registration_id": reg.id, "error": e.code})
             return None
         return self._issue_pending(session, reg, token)
 
@@ -273,10 +277,11 @@ class Registry:
             pinned += 1
         return pinned
 
-    def rebuild_index(self, session: Session) -> int:
+    @staticmethod
+    def fill_index(session: Session, index: SimilarityIndex) -> int:
         """Fill an empty in-memory index from the stored fingerprints (at start)."""
         count = 0
         for key, blob in session.execute(select(Registration.id, Registration.fingerprint)):
-            self.index.add(key, Fingerprint.from_bytes(blob))
+            index.add(key, Fingerprint.from_bytes(blob))
             count += 1
         return count

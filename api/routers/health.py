@@ -21,7 +21,7 @@ def _probe(check: Any) -> dict[str, Any]:
     except Exception as e:  # noqa: BLE001 — a health probe reports every failure, whatever its type
         return {"status": "down", "error": f"{type(e).__name__}: {e}"[:300],
                 "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-    return {"status": "up", **details, "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {**details, "status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 @router.get("/health")

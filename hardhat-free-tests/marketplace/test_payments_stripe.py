@@ -97,13 +97,11 @@ def test_stripe_refusals_and_outages_are_wrapped_at_the_boundary(fake):
 
 
 @pytest.fixture
-def stripe_container(settings, engine, session_factory, fake) -> Container:
+def stripe_container(settings, container_factory, fake) -> Container:
     s = settings.model_copy(update={"stripe_secret_key": SecretStr("sk_test_123"),
                                     "stripe_webhook_secret": SecretStr(WEBHOOK_SECRET),
                                     "stripe_api_base": fake.base_url})
-    c = Container(s, engine=engine)
-    c.session_factory = session_factory
-    return c
+    return container_factory(s)
 
 
 @pytest.fixture
