@@ -31,3 +31,47 @@ def make_user(session: Session, container: Container, *, role: str = "writer", *
 def auth_headers(container: Container, user: User) -> dict[str, str]:
     token = container.tokens.issue_access(user_id=user.id, role=user.role.value)
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_story(session: Session, container: Container, author: User, **fields: Any) -> Any:
+    """A story by ``author``; ``status`` defaults to ``ongoing`` so it is visible (pass ``"draft"``)."""
+    from api.content.stories import create_story
+
+    n = next(_seq)
+    values: dict[str, Any] = {"title": f"Story {n}", "description": f"Description {n}", "status": "ongoing"}
+    values.update(fields)
+    story = create_story(session, author, values)
+    session.commit()
+    return story
+
+
+def make_chapter(
+    session: Session, container: Container, story: Any, *, content: str | None = None, **fields: Any
+) -> Any:
+    """A draft chapter (pass ``published=True`` to mark it published without the registry)."""
+    from api.content.chapters import create_chapter
+    from api.models.content import ChapterStatus
+
+    n = next(_seq)
+    published = fields.pop("published", False)
+    chapter = create_chapter(
+        session, container.content_cipher, story, title=fields.pop("title", f"Chapter {n}"),
+        content=content or f"Chapter body number {n}. It has a few words.",
+        price_coins=fields.pop("price_coins", 0),
+    )
+    if published:
+        chapter.status = ChapterStatus.published
+        chapter.published_at = chapter.created_at
+    session.commit()
+    return chapter
+
+
+def grant_coins(session: Session, user_id: str, coins: int) -> None:
+    """Coins in a wallet with the postings a purchase makes, without a checkout."""
+    from marketplace import ledger
+    from marketplace.ledger import TransferKind
+
+    ledger.transfer(session, key=f"test-grant:{user_id}:{next(_seq)}", kind=TransferKind.coin_purchase,
+                    legs=[(ledger.coin_issuance(), -coins), (ledger.wallet(user_id), coins),
+                          (ledger.gateway_payments("local"), -coins), (ledger.coin_float(), coins)])
+    session.commit()

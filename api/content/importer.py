@@ -4,8 +4,9 @@
   headings); the body keeps its Markdown.
 * DOCX: paragraphs styled Title, Heading 1 or Heading 2 start chapters; other paragraphs are joined
   with blank lines.
-* EPUB: spine documents in reading order; each document starts a chapter (titled by its ``<title>``
-  unless a heading comes first) and every ``h1``/``h2`` inside starts another.
+* EPUB: spine documents in reading order; each document starts a chapter (titled by its heading when
+  it opens with one, else by its table-of-contents entry or ``<title>``) and every ``h1``/``h2`` inside
+  starts another.
 
 A section with a heading but no text (a book title above the first chapter, a part divider) is dropped.
 Imported chapters are drafts: nothing is registered or published until the author publishes.
@@ -169,6 +170,20 @@ def _leaf_blocks(body: object) -> list[tuple[str, str]]:
     return out
 
 
+def _toc_titles(entries: object) -> dict[str, str]:
+    """File name → title from the book's table of contents (links, sections, nested tuples)."""
+    titles: dict[str, str] = {}
+    for entry in entries if isinstance(entries, list | tuple) else [entries]:
+        if isinstance(entry, list | tuple):
+            titles = {**_toc_titles(list(entry)), **titles}
+            continue
+        href = getattr(entry, "href", None) or getattr(entry, "file_name", None)
+        title = getattr(entry, "title", "")
+        if href and title:
+            titles.setdefault(str(href).split("#", 1)[0], str(title))
+    return titles
+
+
 def parse_epub(data: bytes) -> list[ManuscriptChapter]:
     import ebooklib
     import lxml.html
@@ -177,13 +192,14 @@ def parse_epub(data: bytes) -> list[ManuscriptChapter]:
     _check_archive(data)
     try:
         book = epub.read_epub(io.BytesIO(data), options={"ignore_ncx": True})
+        toc = _toc_titles(book.toc)
         documents = []
         for idref, *_ in book.spine:
             item = book.get_item_with_id(idref)
             if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
                 continue
             root = lxml.html.document_fromstring(item.get_content())
-            title = root.findtext(".//title") or ""
+            title = toc.get(item.file_name) or root.findtext(".//title") or ""
             body = root.find(".//body")
             documents.append((title, _leaf_blocks(body if body is not None else root)))
     except Exception as e:
