@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import typer
 from sqlalchemy.orm import Session
 
 from api.cli.base import app, err, open_container, out
+from api.content.reading import reading_seconds_by_subscriber_and_writer
 from api.db import session_scope
 from marketplace.errors import MarketplaceError
 from marketplace.ledger import check_ledger
-from marketplace.subscriptions import parse_month
+from marketplace.subscriptions import next_month, parse_month
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
 payouts_app = typer.Typer(no_args_is_help=True, help="Writer payouts and the subscription pool.")
@@ -24,13 +26,11 @@ app.add_typer(payouts_app, name="payouts")
 def reading_engagement(
     session: Session, *, month: str, subscriber_ids: Iterable[str]
 ) -> dict[str, dict[str, int]]:
-    """HOOK for the content service: subscriber id → writer id → seconds read in ``month`` (UTC).
-
-    The reading-progress data does not exist yet, so this returns nothing and the pool run refuses
-    (it will not hand writers' money to nobody). The content work replaces this body with a query over
-    its progress table: sum the seconds each subscriber spent on each writer's chapters that month.
-    """
-    return {}
+    """Subscriber id → writer id → seconds read in ``month`` (UTC days), from the content service's
+    per-day reading time. Writers' reading of their own chapters is never counted there."""
+    start, end = date.fromisoformat(f"{month}-01"), date.fromisoformat(f"{next_month(month)}-01")
+    by_reader = reading_seconds_by_subscriber_and_writer(session, start, end)
+    return {sid: by_reader[sid] for sid in subscriber_ids if sid in by_reader}
 
 
 @ledger_app.command("check")

@@ -34,6 +34,7 @@ from api.content.stories import set_status
 from api.models.accounts import User
 from api.models.content import Chapter, ChapterStatus, ChapterVersion, Story, StoryStatus
 from registry.errors import InvalidContent, PlagiarismSuspected, RegistryError
+from registry.service import Author
 
 if TYPE_CHECKING:
     from registry.service import Registered, Registry
@@ -50,8 +51,6 @@ def registration_title(story: Story, chapter: Chapter) -> str:
 
 
 def _register(session: Session, registry: Registry, story: Story, chapter: Chapter, text: str) -> Registered:
-    from registry.service import Author
-
     author = session.get(User, story.author_id)
     if author is None:
         raise RuntimeError(f"story {story.id} has no author row")

@@ -52,6 +52,11 @@ def test_engagement_by_reader_and_writer_per_day(session, container):
                                                        datetime(2026, 2, 1, tzinfo=UTC))
     assert january == {r1.id: {w1.id: 100}}
 
+    from api.cli.money import reading_engagement  # what the subscription pool run reads
+
+    pool_view = reading_engagement(session, month="2026-02", subscriber_ids=[r2.id, "nobody"])
+    assert pool_view == {r2.id: {w2.id: 40}}
+
 
 def test_daily_seconds_per_chapter_are_capped(session, container):
     writer = make_user(session, container)
