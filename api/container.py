@@ -10,7 +10,7 @@ import logging
 import secrets
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +36,6 @@ from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscript
 from marketplace.tips import Tips
 from marketplace.unlocks import Unlocks
 from registry.anchoring import Anchorer
-from registry.chain import Web3Chain, embedded_chain
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
 from registry.keystore import read_or_create_secret
 from registry.service import Registry
@@ -44,6 +43,9 @@ from registry.signing import PlatformKey
 from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
 from registry.timestamp import EmbeddedTSA, RemoteTSA, Timestamper
 from registry.verify import Report, verify_certificate
+
+if TYPE_CHECKING:
+    from registry.chain import Web3Chain
 
 log = logging.getLogger("legato.container")
 
@@ -109,6 +111,8 @@ class Container:
 
     @cached_property
     def chain(self) -> Web3Chain:
+        from registry.chain import Web3Chain, embedded_chain  # web3 and py-evm load only when used
+
         s = self.settings
         if s.chain_rpc_url:
             key = s.chain_private_key.get_secret_value() if s.chain_private_key else None
@@ -123,11 +127,7 @@ class Container:
     def similarity_index(self) -> SimilarityIndex:
         if self.settings.redis_url:
             return RedisLSHIndex(url=self.settings.redis_url)
-        index = MemoryLSHIndex()
-        with self.session_factory() as session:
-            count = Registry.fill_index(session, index)
-        log.info("similarity index rebuilt from the database", extra={"registrations": count})
-        return index
+        return MemoryLSHIndex()
 
     @cached_property
     def registry(self) -> Registry:
@@ -135,7 +135,7 @@ class Container:
         return Registry(
             timestamper=self.timestamper, signer=self.signer, index=self.similarity_index, pinner=self.pinner,
             max_chars=s.max_text_chars, block_containment=s.plagiarism_block_containment,
-            block_jaccard=s.plagiarism_block_jaccard,
+            block_jaccard=s.plagiarism_block_jaccard, index_is_shared=bool(s.redis_url),
         )
 
     @cached_property

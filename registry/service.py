@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from registry.similarity import Match, SimilarityIndex, find_matches
 from registry.timestamp import Timestamper, TimestampToken
 
 log = logging.getLogger("legato.registry")
+INDEX_SYNC_MARGIN = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Registry:
     def __init__(
         self, *, timestamper: Timestamper, signer: PlatformKey, index: SimilarityIndex, pinner: Pinner,
         max_chars: int = 500_000, block_containment: float = 0.33, block_jaccard: float = 0.5,
-        retry_after: timedelta = timedelta(seconds=30),
+        retry_after: timedelta = timedelta(seconds=30), index_is_shared: bool = False,
     ) -> None:
         self.timestamper = timestamper
         self.signer = signer
@@ -75,6 +77,11 @@ class Registry:
         self.block_containment = block_containment
         self.block_jaccard = block_jaccard
         self.retry_after = retry_after
+        # A process-local index misses registrations other processes (the CLI, a second server) made;
+        # it catches up from the database before each query. A shared (Redis) index needs no catching up.
+        self.index_is_shared = index_is_shared
+        self._synced_until: datetime | None = None
+        self._sync_lock = threading.Lock()
 
     # --- reading -----------------------------------------------------------------------------
     def prepare(self, text: bytes | str) -> Prepared:
@@ -97,6 +104,14 @@ class Registry:
                            details={"certificate_id": certificate_id})
         return states[0]
 
+    def lookup_certificate(self, session: Session, some_id: str) -> tuple[CertificateState, Registration]:
+        """The latest certificate state and its registration, by certificate id or registration id."""
+        reg = session.scalars(select(Registration).where(Registration.certificate_id == some_id)).first()
+        reg = reg or session.get(Registration, some_id)
+        if reg is None:
+            raise NotFound("No such certificate or registration.", details={"id": some_id})
+        return self.latest_certificate(session, reg.certificate_id), reg
+
     def certificate_for_registration(self, session: Session, reg: Registration) -> CertificateState | None:
         try:
             return self.latest_certificate(session, reg.certificate_id)
@@ -108,7 +123,31 @@ class Registry:
         blob = session.scalar(select(Registration.fingerprint).where(Registration.id == key))
         return Fingerprint.from_bytes(blob) if blob is not None else None
 
+    def sync_index(self, session: Session) -> int:
+        """Add registrations the local index has not seen. Rows are taken from a window reaching back
+        ``INDEX_SYNC_MARGIN`` before the last sync, so a slow transaction that committed late (with an
+        older ``created_at``) is still found; keys already indexed are skipped."""
+        if self.index_is_shared:
+            return 0
+        with self._sync_lock:
+            query = select(Registration.id, Registration.created_at)
+            if self._synced_until is not None:
+                query = query.where(Registration.created_at >= self._synced_until - INDEX_SYNC_MARGIN)
+            added = 0
+            latest = self._synced_until
+            for key, created in session.execute(query):
+                latest = created if latest is None or created > latest else latest
+                if key in self.index:  # type: ignore[operator]
+                    continue
+                fp = self._load_fingerprint(session, key)
+                if fp is not None:
+                    self.index.add(key, fp)
+                    added += 1
+            self._synced_until = latest
+            return added
+
     def _matches(self, session: Session, prepared: Prepared) -> list[tuple[Match, Registration]]:
+        self.sync_index(session)
         found = find_matches(
             prepared.fingerprint, index=self.index, load=lambda key: self._load_fingerprint(session, key),
             min_containment=self.block_containment, min_jaccard=self.block_jaccard,
@@ -277,11 +316,4 @@ class Registry:
             pinned += 1
         return pinned
 
-    @staticmethod
-    def fill_index(session: Session, index: SimilarityIndex) -> int:
-        """Fill an empty in-memory index from the stored fingerprints (at start)."""
-        count = 0
-        for key, blob in session.execute(select(Registration.id, Registration.fingerprint)):
-            index.add(key, Fingerprint.from_bytes(blob))
-            count += 1
-        return count
+

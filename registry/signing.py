@@ -15,9 +15,6 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from eth_account import Account
-from eth_account.messages import encode_defunct
-
 from registry.errors import ConfigurationError, InvalidSignature
 from registry.keystore import read_or_create_secret
 
@@ -78,6 +75,10 @@ def author_message(sha256_hex: str) -> bytes:
 
 
 def recover_author(sha256_hex: str, signature_hex: str) -> str:
+    # eth-account costs seconds to import; only co-signed registrations need it.
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
     try:
         return Account.recover_message(encode_defunct(primitive=author_message(sha256_hex)), signature=signature_hex)
     except Exception as e:  # eth-account raises several unrelated types for malformed signatures

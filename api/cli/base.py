@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from api.container import Container
 from api.logging import configure_logging
 from api.migrate import upgrade
 from api.settings import Settings
 
+if TYPE_CHECKING:
+    from api.container import Container
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Legato: IP registry for storytellers.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
@@ -22,6 +25,8 @@ out = Console()
 def open_container(*, migrate: bool = True, log_level: str | None = None) -> Iterator[Container]:
     """A container on the local data dir (or ``LEGATO_DATABASE_URL``), migrated, closed on exit.
     Logs go to stderr so commands with ``--json`` keep stdout for their JSON alone."""
+    from api.container import Container  # the whole platform loads only for commands that need it
+
     settings = Settings()
     configure_logging(log_level or ("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level))
     container = Container(settings)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from api.app import create_app
 from api.cli.base import app, err, open_container
 from api.logging import configure_logging
 from api.migrate import upgrade
@@ -21,6 +20,9 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
     """Run the HTTP API (and the background worker) with migrations applied first."""
+    from api.app import create_app
+    from api.container import Container
+
     settings = Settings()
     configure_logging(settings.log_level)
     container = Container(settings)

@@ -9,10 +9,31 @@
 docs/chain.md shows how to point Legato at a node; docs/merkle.md how the anchored roots are computed.
 """
 
-from registry.chain.artifacts import LICENSE_REGISTRY, REGISTRY, Artifact, load_artifact
-from registry.chain.embedded import EMBEDDED_CHAIN_ID, embedded_chain, memory_chain
+from typing import TYPE_CHECKING, Any
+
 from registry.chain.protocol import AnchorReceipt, Chain, LicenseGrant, LicenseReceipt
-from registry.chain.web3_chain import Web3Chain
+
+if TYPE_CHECKING:
+    from registry.chain.artifacts import LICENSE_REGISTRY, REGISTRY, Artifact, load_artifact
+    from registry.chain.embedded import EMBEDDED_CHAIN_ID, embedded_chain, memory_chain
+    from registry.chain.web3_chain import Web3Chain
+
+# web3 and the in-process EVM (py-evm, eth-tester) take seconds to import; they load on first use so
+# commands and processes that never touch a chain do not pay for them.
+_LAZY = {
+    "LICENSE_REGISTRY": "artifacts", "REGISTRY": "artifacts", "Artifact": "artifacts", "load_artifact": "artifacts",
+    "EMBEDDED_CHAIN_ID": "embedded", "embedded_chain": "embedded", "memory_chain": "embedded",
+    "Web3Chain": "web3_chain",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'registry.chain' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"registry.chain.{module}"), name)
 
 __all__ = [
     "EMBEDDED_CHAIN_ID",

@@ -1,0 +1,200 @@
+"""Registry commands: ``register``, ``verify``, ``certificate``, ``anchor``, ``worker``, ``tsa-ca``.
+
+They work on the local data dir (or ``LEGATO_DATABASE_URL``) with no server running. With ``--json``
+stdout holds only the JSON document; logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from api.cli.base import app, err, open_container
+from api.db import session_scope
+from api.errors import error_body
+from api.settings import Settings
+from registry.errors import PlagiarismSuspected, RegistryError
+from registry.verify import ChainReader, verify_certificate
+
+EXIT_REFUSED = 3
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, default=str) + "\n")
+
+
+def _fail(e: RegistryError, *, as_json: bool, code: int) -> typer.Exit:
+    if as_json:
+        _print_json(error_body(e.code, e.message, e.details))
+    else:
+        err.print(f"[red]{e.code}[/red]: {e.message}")
+        evidence = e.details.get("evidence") if isinstance(e.details, dict) else None
+        if evidence:
+            err.print(f"  matches {evidence.get('title')!r} by {evidence.get('author_name')} "
+                      f"(registration {evidence.get('registration_id')}, "
+                      f"containment {evidence.get('containment', 0):.2f}, jaccard {evidence.get('jaccard', 0):.2f})")
+    return typer.Exit(code)
+
+
+@app.command()
+def register(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="UTF-8 text of the work."),
+    title: str = typer.Option(..., help="Title of the work."),
+    author: str = typer.Option(..., help="Author's name (the local author id is derived from it)."),
+    out: Path | None = typer.Option(None, help="Write the certificate's exact bytes here."),
+    as_json: bool = typer.Option(False, "--json", help="Print {registration_id, certificate_id, status, sha256}."),
+) -> None:
+    """Register a text: fingerprint, plagiarism check, RFC 3161 timestamp, signed certificate."""
+    from registry.service import Author
+
+    with open_container() as container:
+        try:
+            with session_scope(container.session_factory) as session:
+                result = container.registry.register(
+                    session, text=file.read_bytes(), title=title,
+                    author=Author(id=f"local:{author.strip().lower()}", display_name=author.strip()),
+                )
+                reg, state = result.registration, result.certificate
+                summary = {"registration_id": reg.id, "certificate_id": reg.certificate_id,
+                           "status": reg.status.value, "sha256": reg.sha256}
+                body, cid = (state.body, state.cid) if state else (None, None)
+        except PlagiarismSuspected as e:
+            raise _fail(e, as_json=as_json, code=EXIT_REFUSED) from e
+        except RegistryError as e:
+            raise _fail(e, as_json=as_json, code=2 if e.code == "INVALID_CONTENT_FORMAT" else 1) from e
+    if out is not None and body is not None:
+        out.write_bytes(body)
+    if as_json:
+        _print_json(summary)
+        return
+    err.print(f"registered {summary['registration_id']} ({summary['status']})")
+    err.print(f"  sha256       {summary['sha256']}")
+    err.print(f"  certificate  {summary['certificate_id']}" + (f"  cid {cid}" if cid else ""))
+    if out is not None:
+        err.print(f"  written to   {out}" if body is not None else "  not written: waiting for the TSA")
+
+
+def _reader_chain(rpc: str | None, settings: Settings) -> ChainReader | None:
+    """A read-only view of the chain: ``--rpc``, else the configured node, else the embedded chain."""
+    from registry.chain import Web3Chain, embedded_chain
+
+    url = rpc or settings.chain_rpc_url
+    if url:
+        return Web3Chain.from_rpc(url)
+    if (settings.data_dir / "chain").exists():
+        return embedded_chain(settings.data_dir, read_only=True)
+    return None
+
+
+@app.command()
+def verify(
+    certificate: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    text: Path | None = typer.Option(None, exists=True, dir_okay=False, help="The work's text, to check its hash."),
+    rpc: str | None = typer.Option(None, help="EVM JSON-RPC URL to ask (default: configured or embedded chain)."),
+    tsa_ca: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Pin the TSA root (PEM)."),
+    cid: str | None = typer.Option(None, help="Expected CID of the certificate file."),
+    as_json: bool = typer.Option(False, "--json", help="Print a list of {check, ok, detail}."),
+) -> None:
+    """Check a certificate on its own: content hash, signatures, timestamp, Merkle proof, chain, CID.
+    Exits 0 only when no check fails, else 1 naming the first failed check."""
+    settings = Settings()
+    try:
+        chain = _reader_chain(rpc, settings)
+    except RegistryError as e:
+        err.print(f"[yellow]chain not available[/yellow]: {e.message}")
+        chain = None
+    try:
+        report = verify_certificate(
+            certificate.read_bytes(), text=text.read_bytes() if text else None,
+            tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None, chain=chain, expected_cid=cid,
+        )
+    finally:
+        close = getattr(chain, "close", None)
+        if close is not None:
+            close()
+    if as_json:
+        _print_json([{"check": r.check, "ok": r.ok, "detail": r.detail} for r in report.results])
+    else:
+        marks = {"ok": "[green]ok[/green]  ", "skip": "[dim]skip[/dim]", "fail": "[red]FAIL[/red]"}
+        for r in report.results:
+            err.print(f"{marks[r.status]} {r.check:<16} {r.detail}", highlight=False)
+    failed = report.first_failure
+    if failed is not None:
+        if not as_json:
+            err.print(f"[red]verification failed at: {failed.check}[/red]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def certificate(
+    certificate_id: str = typer.Argument(..., help="Certificate id (or registration id)."),
+    out: Path | None = typer.Option(None, help="Write the latest certificate bytes here."),
+    as_json: bool = typer.Option(False, "--json", help="Print {id, status, cid, anchor}."),
+) -> None:
+    """Write the latest state of a certificate."""
+    with open_container() as container, session_scope(container.session_factory) as session:
+        try:
+            state, reg = container.registry.lookup_certificate(session, certificate_id)
+        except RegistryError as e:
+            raise _fail(e, as_json=as_json, code=1) from e
+        doc = {"id": state.certificate_id, "status": reg.status.value, "cid": state.cid,
+               "anchor": json.loads(state.body).get("anchor")}
+        body = state.body
+    if out is not None:
+        out.write_bytes(body)
+    if as_json:
+        _print_json(doc)
+    elif out is None:
+        sys.stdout.write(body.decode() + "\n")
+    else:
+        err.print(f"{doc['id']} ({doc['status']}) cid {doc['cid']} written to {out}")
+
+
+@app.command()
+def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Anchor every pending registration now (ignoring batch size and age limits)."""
+    with open_container() as container:
+        reports = container.anchorer.run_once(container.session_factory, force=True)
+        with session_scope(container.session_factory) as session:
+            container.registry.pin_pending(session)
+    rows = [r.__dict__ for r in reports]
+    if as_json:
+        _print_json(rows)
+    elif not rows:
+        err.print("nothing pending")
+    for r in reports if not as_json else []:
+        line = (f"batch {r.batch_id}: root 0x{r.root}  {r.leaf_count} registrations  "
+                f"tx {r.tx_hash}  block {r.block_number}  manifest {r.manifest_cid}")
+        err.print(line if r.error is None else f"batch {r.batch_id}: waiting ({r.error})")
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    once: bool = typer.Option(False, help="Run one round and exit."),
+    interval: float = typer.Option(2.0, help="Seconds between rounds."),
+) -> None:
+    """Run the background worker: timestamp retries, pins, anchor batches, scheduled chapters."""
+    with open_container(log_level=Settings().log_level) as container:
+        loop = container.worker
+        loop.interval = interval
+        if once:
+            for name, result in loop.run_once().items():
+                err.print(f"{name}: {result}")
+            return
+        try:
+            loop.run_forever()
+        except KeyboardInterrupt:
+            err.print("stopped")
+
+
+@app.command("tsa-ca")
+def tsa_ca() -> None:
+    """Print the TSA root certificate(s) tokens must chain to (the embedded TSA's own CA by default)."""
+    with open_container(migrate=False) as container:
+        sys.stdout.write(b"".join(container.timestamper.trust_roots_pem()).decode())
