@@ -24,7 +24,6 @@ from api.models.content import ChapterStatus, ChapterVersion
 ROLES = ("anon", "reader", "other", "author", "studio", "admin")
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 MD = ("book.md", b"# One\n\nFirst chapter text.\n\n# Two\n\nSecond chapter text.\n", "text/markdown")
-NEEDS_REGISTRY = "registry"
 NEW_CHAPTER = {"title": "Next", "content": "More text."}
 
 
@@ -40,74 +39,74 @@ EDITOR_HIDDEN = S(401, 404, 404, 200, 404, 200)
 VIEW_HIDDEN = S(404, 404, 404, 200, 404, 200)
 ADMIN_ONLY = S(401, 403, 403, 403, 403, 200)
 
-# (method, path, json body or files marker, expected statuses, flags)
-ROUTES: list[tuple[str, str, Any, dict[str, int], str]] = [
-    ("POST", "/stories", {"title": "New story"}, S(401, 403, 201, 201, 403, 201), ""),
-    ("GET", "/stories", None, ALL_200, ""),
-    ("GET", "/stories/{story}", None, ALL_200, ""),
-    ("GET", "/stories/{draft_story}", None, VIEW_HIDDEN, ""),
-    ("PUT", "/stories/{story}", {"title": "Renamed"}, EDITOR, ""),
-    ("PUT", "/stories/{draft_story}", {"title": "Renamed"}, EDITOR_HIDDEN, ""),
-    ("PUT", "/stories/{story}/rating", {"stars": 5}, S(401, 200, 200, 403, 200, 200), ""),
-    ("DELETE", "/stories/{story}/rating", None, SIGNED_IN_204, ""),
-    ("POST", "/stories/{story}/chapters", NEW_CHAPTER, S(401, 403, 403, 201, 403, 201), ""),
-    ("POST", "/stories/{draft_story}/chapters", NEW_CHAPTER, S(401, 404, 404, 201, 404, 201), ""),
-    ("GET", "/stories/{story}/chapters", None, ALL_200, ""),
-    ("GET", "/stories/{draft_story}/chapters", None, VIEW_HIDDEN, ""),
-    ("GET", "/stories/{story}/chapters/{free}", None, ALL_200, ""),
-    ("GET", "/stories/{story}/chapters/{paid}", None, ALL_200, ""),
-    ("GET", "/stories/{story}/chapters/{draft}", None, VIEW_HIDDEN, ""),
-    ("GET", "/stories/{draft_story}/chapters/{hidden}", None, VIEW_HIDDEN, ""),
-    ("POST", "/stories/{story}/import", "files", S(401, 403, 403, 201, 403, 201), ""),
-    ("POST", "/stories/{draft_story}/import", "files", S(401, 404, 404, 201, 404, 201), ""),
-    ("PUT", "/chapters/{free}", {"title": "Retitled"}, EDITOR, ""),
-    ("PUT", "/chapters/{draft}", {"content": "Rewritten draft."}, EDITOR_HIDDEN, ""),
-    ("PUT", "/chapters/{hidden}", {"title": "Retitled"}, EDITOR_HIDDEN, ""),
-    ("POST", "/chapters/{draft}/publish", None, EDITOR_HIDDEN, NEEDS_REGISTRY),
-    ("POST", "/chapters/{free}/publish", None, EDITOR, NEEDS_REGISTRY),
-    ("POST", "/chapters/{draft}/schedule", {"publish_at": FUTURE}, EDITOR_HIDDEN, ""),
-    ("DELETE", "/chapters/{scheduled}/schedule", None, EDITOR_HIDDEN, ""),
-    ("GET", "/chapters/{free}/versions", None, ALL_200, ""),
-    ("GET", "/chapters/{draft}/versions", None, VIEW_HIDDEN, ""),
-    ("GET", "/chapters/{free}/versions/1", None, EDITOR, ""),
-    ("PUT", "/chapters/{free}/progress", {"percentage": 40, "seconds": 60}, SIGNED_IN, ""),
-    ("PUT", "/chapters/{paid}/progress", {"percentage": 40, "seconds": 60}, EDITOR, ""),
-    ("PUT", "/chapters/{draft}/progress", {"percentage": 40, "seconds": 60}, EDITOR_HIDDEN, ""),
-    ("POST", "/chapters/{paid}/unlock", None, S(401, 402, 402, 400, 402, 402), ""),
-    ("POST", "/chapters/{draft}/unlock", None, S(401, 404, 404, 400, 404, 400), ""),
-    ("PUT", "/chapters/{free}/bookmark", {"position": 12.5}, SIGNED_IN, ""),
-    ("PUT", "/chapters/{hidden}/bookmark", {"position": 12.5}, EDITOR_HIDDEN, ""),
-    ("DELETE", "/chapters/{free}/bookmark", None, SIGNED_IN_204, ""),
-    ("POST", "/chapters/{free}/comments", {"body": "Lovely."}, S(401, 201, 201, 201, 201, 201), ""),
-    ("POST", "/chapters/{paid}/comments", {"body": "Lovely."}, S(401, 403, 403, 201, 403, 201), ""),
-    ("POST", "/chapters/{draft}/comments", {"body": "Lovely."}, S(401, 404, 404, 201, 404, 201), ""),
-    ("GET", "/chapters/{free}/comments", None, ALL_200, ""),
-    ("GET", "/chapters/{hidden}/comments", None, VIEW_HIDDEN, ""),
-    ("PUT", "/comments/{comment}", {"body": "Edited."}, S(401, 200, 403, 403, 403, 403), ""),
-    ("DELETE", "/comments/{comment}", None, S(401, 204, 403, 204, 403, 204), ""),
-    ("POST", "/comments/{comment}/pin", None, EDITOR, ""),
-    ("DELETE", "/comments/{comment}/pin", None, EDITOR, ""),
+# (method, path, json body or "files" for an upload, expected status per role)
+ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("POST", "/stories", {"title": "New story"}, S(401, 403, 201, 201, 403, 201)),
+    ("GET", "/stories", None, ALL_200),
+    ("GET", "/stories/{story}", None, ALL_200),
+    ("GET", "/stories/{draft_story}", None, VIEW_HIDDEN),
+    ("PUT", "/stories/{story}", {"title": "Renamed"}, EDITOR),
+    ("PUT", "/stories/{draft_story}", {"title": "Renamed"}, EDITOR_HIDDEN),
+    ("PUT", "/stories/{story}/rating", {"stars": 5}, S(401, 200, 200, 403, 200, 200)),
+    ("DELETE", "/stories/{story}/rating", None, SIGNED_IN_204),
+    ("POST", "/stories/{story}/chapters", NEW_CHAPTER, S(401, 403, 403, 201, 403, 201)),
+    ("POST", "/stories/{draft_story}/chapters", NEW_CHAPTER, S(401, 404, 404, 201, 404, 201)),
+    ("GET", "/stories/{story}/chapters", None, ALL_200),
+    ("GET", "/stories/{draft_story}/chapters", None, VIEW_HIDDEN),
+    ("GET", "/stories/{story}/chapters/{free}", None, ALL_200),
+    ("GET", "/stories/{story}/chapters/{paid}", None, ALL_200),
+    ("GET", "/stories/{story}/chapters/{draft}", None, VIEW_HIDDEN),
+    ("GET", "/stories/{draft_story}/chapters/{hidden}", None, VIEW_HIDDEN),
+    ("POST", "/stories/{story}/import", "files", S(401, 403, 403, 201, 403, 201)),
+    ("POST", "/stories/{draft_story}/import", "files", S(401, 404, 404, 201, 404, 201)),
+    ("PUT", "/chapters/{free}", {"title": "Retitled"}, EDITOR),
+    ("PUT", "/chapters/{draft}", {"content": "Rewritten draft."}, EDITOR_HIDDEN),
+    ("PUT", "/chapters/{hidden}", {"title": "Retitled"}, EDITOR_HIDDEN),
+    ("POST", "/chapters/{draft}/publish", None, EDITOR_HIDDEN),
+    ("POST", "/chapters/{free}/publish", None, EDITOR),
+    ("POST", "/chapters/{draft}/schedule", {"publish_at": FUTURE}, EDITOR_HIDDEN),
+    ("DELETE", "/chapters/{scheduled}/schedule", None, EDITOR_HIDDEN),
+    ("GET", "/chapters/{free}/versions", None, ALL_200),
+    ("GET", "/chapters/{draft}/versions", None, VIEW_HIDDEN),
+    ("GET", "/chapters/{free}/versions/1", None, EDITOR),
+    ("PUT", "/chapters/{free}/progress", {"percentage": 40, "seconds": 60}, SIGNED_IN),
+    ("PUT", "/chapters/{paid}/progress", {"percentage": 40, "seconds": 60}, EDITOR),
+    ("PUT", "/chapters/{draft}/progress", {"percentage": 40, "seconds": 60}, EDITOR_HIDDEN),
+    ("POST", "/chapters/{paid}/unlock", None, S(401, 402, 402, 400, 402, 402)),
+    ("POST", "/chapters/{draft}/unlock", None, S(401, 404, 404, 400, 404, 400)),
+    ("PUT", "/chapters/{free}/bookmark", {"position": 12.5}, SIGNED_IN),
+    ("PUT", "/chapters/{hidden}/bookmark", {"position": 12.5}, EDITOR_HIDDEN),
+    ("DELETE", "/chapters/{free}/bookmark", None, SIGNED_IN_204),
+    ("POST", "/chapters/{free}/comments", {"body": "Lovely."}, S(401, 201, 201, 201, 201, 201)),
+    ("POST", "/chapters/{paid}/comments", {"body": "Lovely."}, S(401, 403, 403, 201, 403, 201)),
+    ("POST", "/chapters/{draft}/comments", {"body": "Lovely."}, S(401, 404, 404, 201, 404, 201)),
+    ("GET", "/chapters/{free}/comments", None, ALL_200),
+    ("GET", "/chapters/{hidden}/comments", None, VIEW_HIDDEN),
+    ("PUT", "/comments/{comment}", {"body": "Edited."}, S(401, 200, 403, 403, 403, 403)),
+    ("DELETE", "/comments/{comment}", None, S(401, 204, 403, 204, 403, 204)),
+    ("POST", "/comments/{comment}/pin", None, EDITOR),
+    ("DELETE", "/comments/{comment}/pin", None, EDITOR),
     ("POST", "/reports", {"target_type": "story", "target_id": "{story}", "reason": "spam"},
-     S(401, 201, 201, 201, 201, 201), ""),
+     S(401, 201, 201, 201, 201, 201)),
     ("POST", "/reports", {"target_type": "story", "target_id": "{draft_story}", "reason": "spam"},
-     S(401, 404, 404, 201, 404, 201), ""),
-    ("GET", "/admin/reports", None, ADMIN_ONLY, ""),
-    ("POST", "/admin/reports/{report}/resolve", {"status": "dismissed"}, ADMIN_ONLY, ""),
-    ("GET", "/me/library", None, SIGNED_IN, ""),
-    ("PUT", "/me/library/{story}", None, SIGNED_IN, ""),
-    ("PUT", "/me/library/{draft_story}", None, EDITOR_HIDDEN, ""),
-    ("DELETE", "/me/library/{story}", None, SIGNED_IN_204, ""),
-    ("GET", "/me/bookmarks", None, SIGNED_IN, ""),
-    ("GET", "/me/history", None, SIGNED_IN, ""),
-    ("GET", "/me/following", None, SIGNED_IN, ""),
-    ("GET", "/me/followers", None, SIGNED_IN, ""),
-    ("GET", "/me/blocks", None, SIGNED_IN, ""),
-    ("PUT", "/users/{author_id}/follow", None, S(401, 204, 204, 400, 204, 204), ""),
-    ("DELETE", "/users/{author_id}/follow", None, SIGNED_IN_204, ""),
-    ("PUT", "/users/{reader_id}/follow", None, S(401, 400, 400, 400, 400, 400), ""),
-    ("PUT", "/users/{other_id}/block", None, S(401, 204, 400, 204, 204, 204), ""),
-    ("DELETE", "/users/{other_id}/block", None, SIGNED_IN_204, ""),
-    ("GET", "/search?q=lighthouse", None, ALL_200, ""),
+     S(401, 404, 404, 201, 404, 201)),
+    ("GET", "/admin/reports", None, ADMIN_ONLY),
+    ("POST", "/admin/reports/{report}/resolve", {"status": "dismissed"}, ADMIN_ONLY),
+    ("GET", "/me/library", None, SIGNED_IN),
+    ("PUT", "/me/library/{story}", None, SIGNED_IN),
+    ("PUT", "/me/library/{draft_story}", None, EDITOR_HIDDEN),
+    ("DELETE", "/me/library/{story}", None, SIGNED_IN_204),
+    ("GET", "/me/bookmarks", None, SIGNED_IN),
+    ("GET", "/me/history", None, SIGNED_IN),
+    ("GET", "/me/following", None, SIGNED_IN),
+    ("GET", "/me/followers", None, SIGNED_IN),
+    ("GET", "/me/blocks", None, SIGNED_IN),
+    ("PUT", "/users/{author_id}/follow", None, S(401, 204, 204, 400, 204, 204)),
+    ("DELETE", "/users/{author_id}/follow", None, SIGNED_IN_204),
+    ("PUT", "/users/{reader_id}/follow", None, S(401, 400, 400, 400, 400, 400)),
+    ("PUT", "/users/{other_id}/block", None, S(401, 204, 400, 204, 204, 204)),
+    ("DELETE", "/users/{other_id}/block", None, SIGNED_IN_204),
+    ("GET", "/search?q=lighthouse", None, ALL_200),
 ]
 
 
@@ -162,15 +161,11 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "expected", "flags"), ROUTES,
+    ("method", "path", "body", "expected"), ROUTES,
     ids=[f"{m} {p}" + (f" {b['target_id']}" if isinstance(b, dict) and "target_id" in b else "")
-         for m, p, b, _, _ in ROUTES],
+         for m, p, b, _ in ROUTES],
 )
-def test_route_status_for_each_role(
-    client, session, container, connection, method, path, body, expected, flags
-):
-    if flags == NEEDS_REGISTRY and not hasattr(Container, "registry"):
-        pytest.skip("container.registry is not wired yet")
+def test_route_status_for_each_role(client, session, container, connection, method, path, body, expected):
     world = build_world(session, container)
     got = {}
     for role in ROLES:
