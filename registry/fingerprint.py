@@ -13,7 +13,7 @@ A fingerprint keeps three things, each for a reason:
   so an exact comparison can confirm a candidate and cite the copied passages by offset.
 
 Shingles are ``k`` consecutive tokens of :mod:`registry.tokens`: words (``k = 5``) for spaced
-scripts, single characters (``k = 6``) when most tokens are characters of a script written without
+scripts, single characters (``k = 8``, about as long as five words) when most tokens are characters of a script written without
 spaces (Chinese, Japanese, Thai...). A text with fewer than ``k`` tokens has one shingle of all of
 them. Shingle hash: ``fmix64(sum(t_j * P**(k-1-j)))`` over the token hashes ``t_j``.
 
@@ -42,7 +42,7 @@ SEED = 1
 SCHEME: Literal["affine32"] = "affine32"
 Mode = Literal["word", "char"]
 WORD_K = 5
-CHAR_K = 6
+CHAR_K = 8
 CHAR_MODE_SHARE = 0.5  # share of single-character tokens above which a text is fingerprinted by characters
 CHUNK_MIN = 32  # shingles; a chunk is cut after a candidate shingle once it has at least this many
 CHUNK_SPACING = 64  # one shingle in CHUNK_SPACING (on average) is a cut candidate: chunks of ~96 shingles

@@ -5,11 +5,12 @@ confirmed by :func:`registry.evidence.compare` on the exact shingle sets before 
 
 Each registration goes into two datasketch ``MinHashLSH`` tables:
 
-* **whole** -- the 128-permutation whole-text signature, bands (32, 3): a pair with Jaccard 0.45
-  becomes a candidate with probability 0.95, one with 0.05 with probability 0.004. This finds
-  near-verbatim copies, reordered paragraphs included.
+* **whole** -- the 128-permutation whole-text signature, bands (42, 3): a pair with Jaccard 0.4
+  becomes a candidate with probability 0.94 (0.45: 0.98), one with 0.05 with probability 0.005.
+  This finds near-verbatim copies, reordered paragraphs included.
 * **chunk** -- one entry per content-defined chunk (~96 shingles, first 32 permutations), bands
-  (6, 3). Copied passages are chunked identically in both texts, so their chunk signatures agree
+  (6, 3): chunk pairs with Jaccard 0.7 collide with probability 0.92 (0.8: 0.99, 0.1: 0.006).
+  Copied passages are chunked identically in both texts, so their chunk signatures agree
   (Jaccard 0.7-1.0 under light edits) even when the passage is a small part of either text.
 
 The index port has two adapters, side by side: :class:`MemoryLSHIndex` (the embedded default,
@@ -38,10 +39,10 @@ __all__ = [
     "MemoryLSHIndex", "Passage", "RedisLSHIndex", "SimilarityIndex", "compare", "find_matches",
 ]
 
-WHOLE_BANDS = (32, 3)
+WHOLE_BANDS = (42, 3)
 CHUNK_BANDS = (6, 3)
 # Refusal thresholds (docs/plagiarism.md has the measurements behind them).
-BLOCK_CONTAINMENT = 0.2  # applies to max(containment, coverage)
+BLOCK_CONTAINMENT = 0.15  # applies to max(containment, coverage)
 BLOCK_JACCARD = 0.5
 MIN_SHARED = 40  # distinct shared shingles (~45 copied words) before any refusal
 MAX_CANDIDATES = 100
@@ -94,6 +95,23 @@ class _LSHPair:
     def chunk_key(key: str, i: int) -> str:
         return f"{key}{_SEP}{i}"
 
+    def entries(self, key: str, fp: Fingerprint) -> list[tuple[MinHashLSH, str, bool, list[bytes]]]:
+        """(table pair, entry name, is_chunk, band keys) for the whole text and every chunk.
+
+        Band keys come from the LSH's own ``_H`` on the same uint32 slices ``MinHashLSH.insert`` and
+        ``query`` use, without building a MinHash object per chunk (tested equal to both).
+        """
+        whole = [self.whole._H(fp.hashvalues[s:e]) for s, e in self.whole.hashranges]
+        out = [(self.whole, key, False, whole)]
+        for i, hv in enumerate(fp.chunk_hashvalues):
+            bands = [self.chunk._H(hv[s:e]) for s, e in self.chunk.hashranges]
+            out.append((self.chunk, self.chunk_key(key, i), True, bands))
+        return out
+
+    @staticmethod
+    def key_of(entry: str, is_chunk: bool) -> str:
+        return entry.rpartition(_SEP)[0] if is_chunk else entry
+
     @staticmethod
     def rank(hits: Iterable[str]) -> list[str]:
         counts = Counter(hits)
@@ -133,9 +151,10 @@ class MemoryLSHIndex:
         self.remove(key)
         if fp.is_empty:
             return
-        self._lsh.whole.insert(key, fp.minhash(), check_duplication=False)
-        for i, mh in enumerate(fp.chunk_minhashes()):
-            self._lsh.chunk.insert(self._lsh.chunk_key(key, i), mh, check_duplication=False)
+        for lsh, entry, _, bands in self._lsh.entries(key, fp):  # what MinHashLSH.insert stores
+            lsh.keys.insert(entry, *bands)
+            for band, table in zip(bands, lsh.hashtables, strict=True):
+                table.insert(band, entry)
         self._chunks[key] = len(fp.chunk_starts)
 
     def remove(self, key: str) -> None:
@@ -150,9 +169,12 @@ class MemoryLSHIndex:
         self._lsh.check(fp)
         if fp.is_empty:
             return []
-        hits = list(self._lsh.whole.query(fp.minhash()))
-        for mh in fp.chunk_minhashes():
-            hits.extend(k.rpartition(_SEP)[0] for k in self._lsh.chunk.query(mh))
+        hits = [
+            self._lsh.key_of(entry, is_chunk)
+            for lsh, _, is_chunk, bands in self._lsh.entries("", fp)
+            for band, table in zip(bands, lsh.hashtables, strict=True)
+            for entry in table.get(band)
+        ]
         return self._lsh.rank(hits)
 
     def __len__(self) -> int:
@@ -195,6 +217,11 @@ class RedisLSHIndex:
             chunk = MinHashLSH(num_perm=chunk_perm, params=_bands(chunk_bands, chunk_perm),
                                storage_config=config("chunk"), prepickle=False)
         self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed)
+        # One round trip for all ~140 buckets of a query: a pipeline of SMEMBERS costs more in
+        # client-side command packing than the lookups themselves.
+        self._members = self._client.register_script(
+            "local out = {} for i, k in ipairs(KEYS) do out[i] = redis.call('SMEMBERS', k) end return out"
+        )
         self._chunks_key = f"{prefix}:chunks"  # hash: key -> number of chunk entries
         self._meta_key = f"{prefix}:meta"
         self._meta_checked = False
@@ -241,13 +268,13 @@ class RedisLSHIndex:
             )
         self._meta_checked = True
 
-    def _entries(self, key: str, fp: Fingerprint) -> Iterator[tuple[MinHashLSH, bytes, Any]]:
-        yield self._lsh.whole, key.encode(), fp.minhash()
-        for i, mh in enumerate(fp.chunk_minhashes()):
-            yield self._lsh.chunk, self._lsh.chunk_key(key, i).encode(), mh
-
     def add(self, key: str, fp: Fingerprint) -> None:
-        """One pipelined transaction, written exactly as datasketch's Redis storage writes an insert."""
+        """One pipelined transaction in datasketch's Redis layout, minus the bucket registry.
+
+        datasketch also records every bucket in a per-table hash that only ``keys()``/``size()`` read;
+        at ~140 buckets per chapter that hash is 40% of the memory, so it is not written. Entries stay
+        readable (and removable) by a plain ``MinHashLSH`` on the same basename (tested).
+        """
         self._lsh.check(fp)
         with self._guard():
             self._ensure_meta()
@@ -255,11 +282,10 @@ class RedisLSHIndex:
             if fp.is_empty:
                 return
             pipe = self._client.pipeline(transaction=True)
-            for lsh, entry, mh in self._entries(key, fp):
-                bands = [lsh._H(mh.hashvalues[start:end]) for start, end in lsh.hashranges]
-                lsh.keys._insert(pipe, entry, *bands)
+            for lsh, entry, _, bands in self._lsh.entries(key, fp):
+                lsh.keys._insert(pipe, entry.encode(), *bands)
                 for band, table in zip(bands, lsh.hashtables, strict=True):
-                    table._insert(pipe, band, entry)
+                    pipe.sadd(table.redis_key(band), entry.encode())
             pipe.hset(self._chunks_key, key, len(fp.chunk_starts))
             pipe.execute()
 
@@ -279,46 +305,28 @@ class RedisLSHIndex:
             read.lrange(lsh.keys.redis_key(entry), 0, -1)
         bands_of = read.execute()
         pipe = self._client.pipeline(transaction=True)
-        buckets = []
         for (lsh, entry), bands in zip(entries, bands_of, strict=True):
             for band, table in zip(bands, lsh.hashtables, strict=False):
-                pipe.srem(table.redis_key(band), entry)
-                buckets.append((table, band))
+                pipe.srem(table.redis_key(band), entry)  # Redis drops a set when it becomes empty
             pipe.hdel(lsh.keys._name, entry)
             pipe.delete(lsh.keys.redis_key(entry))
         pipe.hdel(self._chunks_key, key)
         pipe.execute()
-        # Forget buckets left empty, as datasketch's own remove does (Redis already dropped the sets).
-        check = self._client.pipeline(transaction=False)
-        for table, band in buckets:
-            check.exists(table.redis_key(band))
-        gone = [tb for tb, alive in zip(buckets, check.execute(), strict=True) if not alive]
-        if gone:
-            cleanup = self._client.pipeline(transaction=False)
-            for table, band in gone:
-                cleanup.hdel(table._name, band)
-            cleanup.execute()
 
     def query(self, fp: Fingerprint) -> list[str]:
         self._lsh.check(fp)
         if fp.is_empty:
             return []
+        probes = [
+            (is_chunk, table.redis_key(band))
+            for lsh, _, is_chunk, bands in self._lsh.entries("", fp)
+            for band, table in zip(bands, lsh.hashtables, strict=True)
+        ]
         with self._guard():
             self._ensure_meta()
-            pipe = self._client.pipeline(transaction=False)
-            kinds = []
-            for lsh, minhashes, is_chunk in ((self._lsh.whole, [fp.minhash()], False),
-                                             (self._lsh.chunk, fp.chunk_minhashes(), True)):
-                for mh in minhashes:
-                    for (start, end), table in zip(lsh.hashranges, lsh.hashtables, strict=True):
-                        pipe.smembers(table.redis_key(lsh._H(mh.hashvalues[start:end])))
-                        kinds.append(is_chunk)
-            results = pipe.execute()
-        hits: list[str] = []
-        for is_chunk, members in zip(kinds, results, strict=True):
-            for raw in members:
-                name = raw.decode()
-                hits.append(name.rpartition(_SEP)[0] if is_chunk else name)
+            results = self._members(keys=[redis_key for _, redis_key in probes])
+        hits = [self._lsh.key_of(raw.decode(), is_chunk)
+                for (is_chunk, _), members in zip(probes, results, strict=True) for raw in members]
         return self._lsh.rank(hits)
 
     def __len__(self) -> int:

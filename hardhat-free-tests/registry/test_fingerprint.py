@@ -169,8 +169,8 @@ def test_short_text_is_one_shingle_of_all_its_tokens() -> None:
 
 def test_cjk_text_uses_character_shingles() -> None:
     fp = fingerprint("春眠不觉晓，处处闻啼鸟。")
-    assert (fp.mode, fp.k, len(fp.sequence)) == ("char", 6, 5)
-    assert fp.params()["shingle"] == "char-6"
+    assert (fp.mode, fp.k, len(fp.sequence)) == ("char", 8, 3)
+    assert fp.params()["shingle"] == "char-8"
     japanese = fingerprint("山あいの村に、誰も住んでいない古い宿屋がある。夜になると明かりがともる。")
     assert japanese.mode == "char"
 

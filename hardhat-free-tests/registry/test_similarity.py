@@ -140,7 +140,7 @@ def test_memory_index_gives_the_same_candidates_as_plain_datasketch() -> None:
     texts = [text_of(100 + i % 15, 250) if i < 30 else text_of(100 + i) for i in range(45)]
     fps = {f"k{i}": fingerprint(t) for i, t in enumerate(texts)}
     ours = MemoryLSHIndex()
-    plain_whole = MinHashLSH(num_perm=128, params=(32, 3))
+    plain_whole = MinHashLSH(num_perm=128, params=(42, 3))
     plain_chunk = MinHashLSH(num_perm=32, params=(6, 3))
     for key, fp in fps.items():
         ours.add(key, fp)
@@ -168,7 +168,7 @@ def test_memory_index_add_query_remove() -> None:
     idx.remove("a")  # unknown keys are ignored
     assert idx.health() == {"ok": True, "backend": "memory", "keys": 1, "layout": {
         "num_perm": 128, "seed": 1, "scheme": "affine32", "tokenizer": "legato-tokens-v1",
-        "whole_bands": [32, 3], "chunk_bands": [6, 3], "chunk_perm": 32}}
+        "whole_bands": [42, 3], "chunk_bands": [6, 3], "chunk_perm": 32}}
 
 
 def test_re_adding_a_key_replaces_its_entries() -> None:
@@ -301,10 +301,12 @@ def test_redis_entries_are_datasketch_storage_format(redis_index: RedisLSHIndex)
     assert REDIS_URL
     from redis.connection import parse_url
 
-    plain = MinHashLSH(num_perm=128, params=(32, 3), prepickle=False, storage_config={
+    plain = MinHashLSH(num_perm=128, params=(42, 3), prepickle=False, storage_config={
         "type": "redis", "basename": f"{redis_index.prefix}:whole".encode(), "redis": parse_url(REDIS_URL)})
     assert plain.query(fp.minhash()) == [b"key-1"]
     assert b"key-1" in plain.keys
+    plain.remove(b"key-1")  # datasketch's own remove undoes our insert
+    assert plain.query(fp.minhash()) == []
 
 
 @needs_redis
