@@ -47,13 +47,17 @@ BLOCK_JACCARD = 0.5
 MIN_SHARED = 40  # distinct shared shingles (~45 copied words) before any refusal
 MAX_CANDIDATES = 100
 _SEP = "#"  # chunk entries are "<key>#<i>"; keys may contain "#" (split from the right)
+_EMPTY = -1  # chunk count recorded for a key whose fingerprint is empty: known, but without entries
 
 
 class SimilarityIndex(Protocol):
     """Finds registrations that may share text with a fingerprint (candidates, not verdicts)."""
 
     def add(self, key: str, fp: Fingerprint) -> None:
-        """Index ``fp`` under ``key``, replacing what ``key`` had. Empty fingerprints are skipped."""
+        """Index ``fp`` under ``key``, replacing what ``key`` had.
+
+        An empty fingerprint (a text without words) is remembered as known but has no entries.
+        """
 
     def remove(self, key: str) -> None:
         """Forget ``key`` (no error if it is unknown)."""
@@ -62,7 +66,10 @@ class SimilarityIndex(Protocol):
         """Candidate keys, the ones colliding in most LSH buckets first."""
 
     def __len__(self) -> int:
-        """Number of indexed keys."""
+        """Number of keys added and not removed."""
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` was added (and not removed)."""
 
     def health(self) -> dict[str, Any]:
         """``{"ok": bool, "backend": ..., ...}``; never raises."""
@@ -150,6 +157,7 @@ class MemoryLSHIndex:
         self._lsh.check(fp)
         self.remove(key)
         if fp.is_empty:
+            self._chunks[key] = _EMPTY
             return
         for lsh, entry, _, bands in self._lsh.entries(key, fp):  # what MinHashLSH.insert stores
             lsh.keys.insert(entry, *bands)
@@ -159,7 +167,7 @@ class MemoryLSHIndex:
 
     def remove(self, key: str) -> None:
         count = self._chunks.pop(key, None)
-        if count is None:
+        if count is None or count == _EMPTY:
             return
         self._lsh.whole.remove(key)
         for i in range(count):
@@ -280,6 +288,7 @@ class RedisLSHIndex:
             self._ensure_meta()
             self._remove(key)
             if fp.is_empty:
+                self._client.hset(self._chunks_key, key, _EMPTY)
                 return
             pipe = self._client.pipeline(transaction=True)
             for lsh, entry, _, bands in self._lsh.entries(key, fp):
@@ -296,7 +305,8 @@ class RedisLSHIndex:
 
     def _remove(self, key: str) -> None:
         count = self._client.hget(self._chunks_key, key)
-        if count is None:
+        if count is None or int(count) == _EMPTY:
+            self._client.hdel(self._chunks_key, key)
             return
         entries = [(self._lsh.whole, key.encode())]
         entries += [(self._lsh.chunk, self._lsh.chunk_key(key, i).encode()) for i in range(int(count))]
@@ -332,6 +342,10 @@ class RedisLSHIndex:
     def __len__(self) -> int:
         with self._guard():
             return int(self._client.hlen(self._chunks_key))
+
+    def __contains__(self, key: object) -> bool:
+        with self._guard():
+            return isinstance(key, str) and bool(self._client.hexists(self._chunks_key, key))
 
     def health(self) -> dict[str, Any]:
         try:

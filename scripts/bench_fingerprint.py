@@ -167,9 +167,9 @@ def _sweep(label: str, writer: type, sizes: tuple[int, int], fprs: dict[int, Fin
             host = writer(9000 + i).chapter(int(sizes[1] * (0.7, 1.0, 2.0, 3.0)[i % 4]))
             copied = light_edit(excerpt(t, rng, 1 / 3), rng, per_paragraph=(1, 3))
             pos_b.append(compare(fpr(canonicalize(embed(copied, host, rng))), o))
-        worst = max(neg, key=lambda m: m.score)
+        worst, shared = max(m.score for m in neg), max(m.shared for m in neg)
         a_jac, a_score = min(m.jaccard for m in pos_a), min(m.score for m in pos_a)
-        print(f"{label} k={k}: unrelated max score {worst.score:.3f} (max shared {max(m.shared for m in neg)})"
+        print(f"{label} k={k}: unrelated max score {worst:.3f} (max shared {shared})"
               f" | (a) min jaccard {a_jac:.3f}, min score {a_score:.3f}"
               f" | (b) min coverage {min(m.coverage for m in pos_b):.3f}")
 

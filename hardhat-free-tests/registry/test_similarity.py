@@ -180,12 +180,15 @@ def test_re_adding_a_key_replaces_its_entries() -> None:
     assert idx.query(first) == [] and idx.query(second) == ["a"]
 
 
-def test_empty_fingerprints_are_not_indexed_and_find_nothing() -> None:
+def test_empty_fingerprints_are_known_but_find_nothing() -> None:
     idx = MemoryLSHIndex()
     idx.add("empty", fingerprint("!!! ... ???"))
     idx.add("other-empty", fingerprint("— —"))
-    assert len(idx) == 0
+    assert len(idx) == 2 and "empty" in idx  # so a sync from the database does not reload them
     assert idx.query(fingerprint("***")) == []
+    idx.add("empty", fingerprint(text_of(26)))  # replacing an empty key works
+    idx.remove("other-empty")
+    assert len(idx) == 1 and idx.query(fingerprint(text_of(26))) == ["empty"]
 
 
 def test_index_refuses_fingerprints_of_other_parameters() -> None:
@@ -275,9 +278,14 @@ def test_redis_index_add_query_remove(redis_index: RedisLSHIndex) -> None:
     assert redis_index.query(copy)[0] == "a"
     redis_index.add("a", other)  # replaces
     assert redis_index.query(original) == [] and len(redis_index) == 2
+    assert "a" in redis_index and "zzz" not in redis_index
     redis_index.remove("a")
     redis_index.remove("b")
     assert len(redis_index) == 0 and redis_index.query(other) == []
+    redis_index.add("empty", fingerprint("— … !!!"))
+    assert "empty" in redis_index and redis_index.query(fingerprint("!!!")) == []
+    redis_index.remove("empty")
+    assert len(redis_index) == 0
     health = redis_index.health()
     assert health["ok"] is True and health["backend"] == "redis" and health["keys"] == 0
 
