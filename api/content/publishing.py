@@ -9,7 +9,8 @@ chapter carries the newest one's ``registration_id``, ``certificate_id`` and ``s
 decides work identity: the same author's edited text becomes a new version of the same registered work.
 
 Publishing a chapter of a draft story moves the story to ``ongoing``: publishing is the author's explicit
-act of going live, and a published chapter inside an invisible story would serve no reader.
+act of going live, and a published chapter inside an invisible story would serve no reader. The
+registration's author is always the story's author, also when an admin publishes on their behalf.
 
 Scheduled chapters are published by the worker through :func:`publish_due`. A refusal there cannot be
 answered with a 409, so it is recorded on the chapter (status ``publish_failed`` and ``publish_error``)
