@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from registry.db import Base, new_id, utcnow
@@ -107,11 +107,11 @@ class AnchorBatch(Base):
     manifest: Mapped[bytes] = mapped_column(LargeBinary)
     manifest_cid: Mapped[str] = mapped_column(String(120))
     manifest_pinned_at: Mapped[datetime | None]
-    chain_id: Mapped[int | None]
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
     contract: Mapped[str | None] = mapped_column(String(42))
     tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None]
-    block_timestamp: Mapped[int | None]
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None]

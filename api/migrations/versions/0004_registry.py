@@ -2,7 +2,7 @@
 
 Revision ID: 0004_registry
 Revises: 0003_content
-Create Date: 2026-11-22 00:35:02.056845
+Create Date: 2026-11-22 00:48:35.830910
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ def upgrade() -> None:
     sa.Column('manifest', sa.LargeBinary(), nullable=False),
     sa.Column('manifest_cid', sa.String(length=120), nullable=False),
     sa.Column('manifest_pinned_at', registry.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('chain_id', sa.Integer(), nullable=True),
+    sa.Column('chain_id', sa.BigInteger(), nullable=True),
     sa.Column('contract', sa.String(length=42), nullable=True),
     sa.Column('tx_hash', sa.String(length=66), nullable=True),
-    sa.Column('block_number', sa.Integer(), nullable=True),
-    sa.Column('block_timestamp', sa.Integer(), nullable=True),
+    sa.Column('block_number', sa.BigInteger(), nullable=True),
+    sa.Column('block_timestamp', sa.BigInteger(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('lease_until', registry.db.UTCDateTime(timezone=True), nullable=True),
