@@ -8,3 +8,4 @@ from api.cli.base import app
 
 def main() -> None:
     app()
+
