@@ -10,7 +10,7 @@ evidence side by side. Three scores, because copying has two directions:
   or a third of it, buried in new material).
 
 Passages are maximal runs of shingles that follow each other in both texts, merged across small gaps
-(one or two changed words break a run into pieces a reader would see as one copied passage).
+(a few changed words break a run into pieces a reader would see as one copied passage).
 """
 
 from __future__ import annotations
@@ -71,7 +71,21 @@ def _runs(new: Fingerprint, old: Fingerprint, shared: np.ndarray) -> list[list[i
     if len(i) == 0:
         return []
     order = np.argsort(old.sequence, kind="stable")
-    j = order[np.searchsorted(old.sequence[order], new.sequence[i])]  # first occurrence in the old text
+    sorted_old = old.sequence[order]
+    lo = np.searchsorted(sorted_old, new.sequence[i], side="left")
+    hi = np.searchsorted(sorted_old, new.sequence[i], side="right")
+    j = order[lo].astype(np.int64)  # the first occurrence in the old text...
+    repeated = np.flatnonzero(hi - lo > 1)
+    if len(repeated):
+        # ...unless the shingle occurs several times there: then the occurrence that keeps the
+        # alignment of the last shingle matched unambiguously before it.
+        unique = hi - lo == 1
+        last_unique = np.maximum.accumulate(np.where(unique, np.arange(len(i)), -1))
+        for m in repeated.tolist():
+            anchor = int(last_unique[m])
+            if anchor >= 0:
+                spots = order[lo[m] : hi[m]]
+                j[m] = spots[np.argmin(np.abs(spots - (i[m] + j[anchor] - i[anchor])))]
     breaks = np.flatnonzero((np.diff(i) != 1) | (np.diff(j) != 1)) + 1
     first = np.concatenate(([0], breaks))
     last = np.concatenate((breaks - 1, [len(i) - 1]))
@@ -80,14 +94,24 @@ def _runs(new: Fingerprint, old: Fingerprint, shared: np.ndarray) -> list[list[i
     ]
 
 
-def _merge(runs: list[list[int]], gap: int) -> list[list[int]]:
+def _merge(runs: list[list[int]], k: int) -> list[list[int]]:
+    """Join runs that continue each other in both texts across a few changed words.
+
+    A changed word removes ``k`` shingles; two or three edits within a sentence leave gaps up to
+    ``4k``. Gaps that differ by more than ``k`` between the texts mean text was added or cut there,
+    not just replaced, so the runs stay separate passages. A run shorter than ``k`` that does not
+    continue the passage is a phrase the old text also has elsewhere (each shingle is matched to its
+    first occurrence there); it is skipped rather than allowed to break the passage.
+    """
     merged: list[list[int]] = []
     for run in runs:
         if merged:
             prev = merged[-1]
             gi, gj = run[0] - prev[1] - 1, run[2] - prev[3] - 1
-            if 0 <= gi <= gap and 0 <= gj <= gap:
+            if 0 <= gi <= 4 * k and 0 <= gj <= 4 * k and abs(gi - gj) <= k:
                 prev[1], prev[3], prev[4] = run[1], run[3], prev[4] + run[4]
+                continue
+            if run[4] < k:
                 continue
         merged.append(list(run))
     return merged
@@ -109,7 +133,7 @@ def compare(
     inter = len(shared)
     union = len(a) + len(b) - inter
     passages: list[Passage] = []
-    runs = _merge(_runs(new, old, shared), gap=2 * new.k) if inter else []
+    runs = _merge(_runs(new, old, shared), new.k) if inter else []
     runs = [r for r in runs if r[4] >= min_passage_shingles]
     runs.sort(key=lambda r: (-r[4], r[0]))
     new_ends, old_ends = new.shingle_ends, old.shingle_ends

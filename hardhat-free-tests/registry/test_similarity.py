@@ -89,6 +89,23 @@ def test_a_changed_word_does_not_split_the_passage() -> None:
     assert p.shingles == m.shared
 
 
+def test_a_phrase_repeated_in_the_old_text_does_not_split_the_passage() -> None:
+    refrain = "and the bell rang over the silent harbour once more"
+    passage = f"{text_of(60, 120)} {refrain} {text_of(61, 120)}"
+    old_text = f"{text_of(62, 100)} {refrain}. {text_of(63, 100)}\n\n{passage}\n\n{text_of(64, 50)}"
+    words = passage.split(" ")
+    words[60] = "CHANGED"  # an edit before the refrain, another after it
+    words[-60] = "ALTERED"
+    copied = " ".join(words)
+    new_text = f"{text_of(65, 200)}\n\n{copied}\n\n{text_of(66, 200)}"
+    m = compare(fingerprint(new_text), fingerprint(old_text))
+    assert len(m.passages) == 1
+    p = m.passages[0]
+    assert copied.endswith(".") and passage.endswith(".")  # passages end at the last word
+    assert new_text[p.new[0] : p.new[1]] == copied[:-1]
+    assert old_text[p.old[0] : p.old[1]] == passage[:-1]
+
+
 def test_passages_are_largest_first_and_capped() -> None:
     pieces = [text_of(10 + i, 30 + 10 * i) for i in range(6)]
     old_text = "\n\n".join(pieces)
