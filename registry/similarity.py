@@ -21,6 +21,7 @@ several API processes). Both refuse fingerprints made with other MinHash paramet
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -138,7 +139,9 @@ class MemoryLSHIndex:
 
     datasketch's default dict storage keeps a Python ``set`` per bucket (~330 bytes); almost every
     bucket holds one key, so :mod:`registry.lsh_storage` stores the key itself and only makes a set on
-    collision, about a third of the memory for the same ``MinHashLSH`` behaviour.
+    collision, about a third of the memory for the same ``MinHashLSH`` behaviour. One lock serializes
+    readers and writers: API requests run on several threads, and a bucket may turn into a set while
+    another request reads it.
     """
 
     def __init__(
@@ -152,20 +155,24 @@ class MemoryLSHIndex:
             lsh.keys = CompactKeys()
         self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed)
         self._chunks: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def add(self, key: str, fp: Fingerprint) -> None:
         self._lsh.check(fp)
-        self.remove(key)
-        if fp.is_empty:
-            self._chunks[key] = _EMPTY
-            return
-        for lsh, entry, _, bands in self._lsh.entries(key, fp):  # what MinHashLSH.insert stores
-            lsh.keys.insert(entry, *bands)
-            for band, table in zip(bands, lsh.hashtables, strict=True):
-                table.insert(band, entry)
-        self._chunks[key] = len(fp.chunk_starts)
+        entries = [] if fp.is_empty else self._lsh.entries(key, fp)
+        with self._lock:
+            self._remove(key)
+            for lsh, entry, _, bands in entries:  # what MinHashLSH.insert stores
+                lsh.keys.insert(entry, *bands)
+                for band, table in zip(bands, lsh.hashtables, strict=True):
+                    table.insert(band, entry)
+            self._chunks[key] = _EMPTY if fp.is_empty else len(fp.chunk_starts)
 
     def remove(self, key: str) -> None:
+        with self._lock:
+            self._remove(key)
+
+    def _remove(self, key: str) -> None:
         count = self._chunks.pop(key, None)
         if count is None or count == _EMPTY:
             return
@@ -177,12 +184,14 @@ class MemoryLSHIndex:
         self._lsh.check(fp)
         if fp.is_empty:
             return []
-        hits = [
-            self._lsh.key_of(entry, is_chunk)
-            for lsh, _, is_chunk, bands in self._lsh.entries("", fp)
-            for band, table in zip(bands, lsh.hashtables, strict=True)
-            for entry in table.get(band)
-        ]
+        probes = self._lsh.entries("", fp)
+        with self._lock:
+            hits = [
+                self._lsh.key_of(entry, is_chunk)
+                for lsh, _, is_chunk, bands in probes
+                for band, table in zip(bands, lsh.hashtables, strict=True)
+                for entry in table.get(band)
+            ]
         return self._lsh.rank(hits)
 
     def __len__(self) -> int:
@@ -359,21 +368,11 @@ class RedisLSHIndex:
         """Delete every Redis key under the prefix (before a rebuild); returns how many."""
         deleted = 0
         with self._guard():
-            for batch in _batches(self._client.scan_iter(match=f"{self.prefix}:*", count=1000), 500):
-                deleted += self._client.unlink(*batch)
+            keys = list(self._client.scan_iter(match=f"{self.prefix}:*", count=1000))
+            for start in range(0, len(keys), 500):
+                deleted += self._client.unlink(*keys[start : start + 500])
         self._meta_checked = False
         return deleted
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def find_matches(

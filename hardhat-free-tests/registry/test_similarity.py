@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -216,6 +217,44 @@ def test_index_refuses_fingerprints_of_other_parameters() -> None:
 def test_bands_that_do_not_fit_are_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         MemoryLSHIndex(whole_bands=(64, 3))
+
+
+def test_concurrent_adds_and_queries_are_safe() -> None:
+    import threading
+
+    idx = MemoryLSHIndex()
+    same = fingerprint(text_of(27))  # every key collides in every bucket: buckets become sets
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(60):
+                idx.add(f"w{n}-{i}", same)
+                if i % 3 == 0:
+                    idx.remove(f"w{n}-{i}")
+        except BaseException as e:
+            errors.append(e)
+
+    def reader() -> None:
+        try:
+            for _ in range(100):
+                idx.query(same)
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)] + [
+        threading.Thread(target=reader) for _ in range(3)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so a missing lock shows up every run
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(idx) == 3 * 40 and len(idx.query(same)) == 120
 
 
 def test_query_ranks_the_key_with_more_colliding_buckets_first() -> None:
