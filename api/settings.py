@@ -39,10 +39,13 @@ class Settings(BaseSettings):
     max_text_chars: int = 500_000
     signing_key: SecretStr | None = Field(None, description="Platform Ed25519 key (PEM); else data dir.")
     plagiarism_block_containment: float = Field(
-        0.33, description="Refuse when this share of the new text's shingles appear in an earlier work."
+        0.15, description="Refuse another author's text when this share of either text's 5-word shingles "
+        "appears in the other (0.15: unrelated same-genre chapters measured ≤ 0.044, a lightly edited third "
+        "of a chapter copied ≥ 0.24; docs/plagiarism.md).",
     )
-    plagiarism_block_jaccard: float = Field(0.5, description="Refuse when Jaccard similarity reaches this.")
-    lsh_threshold: float = Field(0.1, description="MinHash LSH candidate threshold (recall-oriented).")
+    plagiarism_block_jaccard: float = Field(
+        0.5, description="Refuse when the Jaccard similarity of the two shingle sets reaches this."
+    )
 
     # --- timestamps --------------------------------------------------------------------------
     tsa_url: str | None = Field(None, description="RFC 3161 TSA URL; default the embedded TSA.")
@@ -90,6 +93,15 @@ class Settings(BaseSettings):
     )
     tip_writer_share_pct: int = Field(
         90, description="Writer's percentage of a tip's value; the platform gets the rest."
+    )
+
+    # --- licensing ---------------------------------------------------------------------------
+    license_writer_share_pct: int = Field(
+        85, description="Writer's percentage of a license fee; the platform gets the rest (DESIGN.md)."
+    )
+    license_offer_ttl_days: int = Field(14, description="An offer or counter-offer unanswered this long expires.")
+    license_payment_window_days: int = Field(
+        7, description="An accepted agreement unpaid this long is cancelled and frees its slot."
     )
 
     @cached_property

@@ -28,7 +28,7 @@ from registry.fingerprint import Fingerprint, fingerprint
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.models import CertificateState, Registration, RegistrationStatus
 from registry.signing import PlatformKey, verify_author_signature
-from registry.similarity import Match, SimilarityIndex, find_matches
+from registry.similarity import BLOCK_CONTAINMENT, BLOCK_JACCARD, Match, SimilarityIndex, find_matches
 from registry.timestamp import Timestamper, TimestampToken
 
 log = logging.getLogger("legato.registry")
@@ -66,7 +66,7 @@ class Registered:
 class Registry:
     def __init__(
         self, *, timestamper: Timestamper, signer: PlatformKey, index: SimilarityIndex, pinner: Pinner,
-        max_chars: int = 500_000, block_containment: float = 0.33, block_jaccard: float = 0.5,
+        max_chars: int = 500_000, block_containment: float = BLOCK_CONTAINMENT, block_jaccard: float = BLOCK_JACCARD,
         retry_after: timedelta = timedelta(seconds=30), index_is_shared: bool = False,
     ) -> None:
         self.timestamper = timestamper
