@@ -20,23 +20,25 @@ class Settings(BaseSettings):
     # --- process -----------------------------------------------------------------------------
     data_dir: Path = Field(Path("./var"), description="Keys, embedded TSA/chain/IPFS state, SQLite file.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in the data dir.")
-    redis_url: str | None = Field(None, description="Redis for the similarity index and rate limits.")
-    log_level: str = "INFO"
+    redis_url: str | None = Field(
+        None, description="Redis for the similarity index shared by several processes; default in memory."
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr.")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links (checkout).")
     max_body_bytes: int = Field(2_000_000, description="Request bodies above this size get 413.")
     run_worker: bool = Field(True, description="`legato serve` also runs the background worker.")
 
     # --- auth --------------------------------------------------------------------------------
     jwt_secret: SecretStr | None = Field(None, description="HS256 key; created in the data dir if unset.")
-    access_token_ttl_seconds: int = 900
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    access_token_ttl_seconds: int = Field(900, description="Lifetime of an access JWT.")
+    refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, description="Lifetime of a refresh token.")
     login_max_failures: int = Field(5, description="Failures per account or IP before 429.")
-    login_window_seconds: int = 900
-    argon2_time_cost: int = 3
-    argon2_memory_cost_kib: int = 65536
+    login_window_seconds: int = Field(900, description="Window in which failed logins are counted.")
+    argon2_time_cost: int = Field(3, description="argon2id iterations for password hashes.")
+    argon2_memory_cost_kib: int = Field(65536, description="argon2id memory per hash, KiB.")
 
     # --- registry ----------------------------------------------------------------------------
-    max_text_chars: int = 500_000
+    max_text_chars: int = Field(500_000, description="Longest registrable text, in canonical characters.")
     signing_key: SecretStr | None = Field(None, description="Platform Ed25519 key (PEM); else data dir.")
     plagiarism_block_containment: float = Field(
         0.15, description="Refuse another author's text when this share of either text's 5-word shingles "
@@ -50,22 +52,28 @@ class Settings(BaseSettings):
     # --- timestamps --------------------------------------------------------------------------
     tsa_url: str | None = Field(None, description="RFC 3161 TSA URL; default the embedded TSA.")
     tsa_cert: Path | None = Field(None, description="PEM root certificate the remote TSA must chain to.")
-    tsa_timeout_seconds: float = 10.0
+    tsa_timeout_seconds: float = Field(10.0, description="HTTP timeout for the remote TSA.")
 
     # --- chain -------------------------------------------------------------------------------
     chain_rpc_url: str | None = Field(None, description="EVM JSON-RPC URL; default the embedded chain.")
     chain_private_key: SecretStr | None = Field(None, description="Anchoring account key (hex).")
     registry_address: str | None = Field(None, description="LegatoRegistry address; deployed on dev chains.")
-    license_registry_address: str | None = None
-    chain_confirmations: int = 0
-    chain_tx_timeout_seconds: float = 120.0
-    batch_max_size: int = 256
-    batch_max_age_seconds: float = 60.0
+    license_registry_address: str | None = Field(
+        None, description="LicenseRegistry address; deployed on dev chains."
+    )
+    chain_confirmations: int = Field(0, description="Blocks to wait on top of an anchor before it counts.")
+    chain_tx_timeout_seconds: float = Field(
+        120.0, description="How long a transaction may stay unmined before it is resent with higher fees."
+    )
+    batch_max_size: int = Field(256, description="Registrations per anchor batch at most.")
+    batch_max_age_seconds: float = Field(
+        60.0, description="A pending registration waits at most this long for its batch to fill."
+    )
 
     # --- IPFS --------------------------------------------------------------------------------
     ipfs_api: str | None = Field(None, description="Kubo RPC multiaddr or URL; default local blockstore.")
     ipfs_pinning_url: str | None = Field(None, description="IPFS Pinning Service API endpoint.")
-    ipfs_pinning_token: SecretStr | None = None
+    ipfs_pinning_token: SecretStr | None = Field(None, description="Bearer token for the pinning service.")
     ipfs_gateway_url: str | None = Field(None, description="Gateway that serves CIDs for pinning-service mode.")
 
     # --- content -----------------------------------------------------------------------------
@@ -78,10 +86,10 @@ class Settings(BaseSettings):
 
     # --- money -------------------------------------------------------------------------------
     stripe_secret_key: SecretStr | None = Field(None, description="Enables Stripe; default test gateway.")
-    stripe_webhook_secret: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = Field(None, description="Stripe endpoint secret (whsec_...).")
     stripe_api_base: str | None = Field(None, description="Override Stripe's API host (tests, proxies).")
-    coin_value_cents: int = 1
-    payout_minimum_cents: int = 1000
+    coin_value_cents: int = Field(1, description="What one coin is worth in US cents when writers earn it.")
+    payout_minimum_cents: int = Field(1000, description="Smallest payout a writer may request.")
     stripe_webhook_tolerance_seconds: int = Field(
         300, description="Refuse webhook deliveries whose signed timestamp is older than this."
     )
@@ -114,3 +122,13 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)
         return self.data_dir
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated so it cannot drift from the code."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "—" if default is None else f"`{default}`"
+        rows.append(f"| `LEGATO_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)
