@@ -25,12 +25,13 @@ class TokenPair:
 class Accounts:
     def __init__(
         self, *, hashing: PasswordHashing, tokens: Tokens, refresh_ttl: int,
-        max_failures: int, failure_window: int,
+        max_failures: int, failure_window: int, max_failures_per_ip: int | None = None,
     ) -> None:
         self.hashing = hashing
         self.tokens = tokens
         self.refresh_ttl = refresh_ttl
         self.max_failures = max_failures
+        self.max_failures_per_ip = max_failures_per_ip or max_failures
         self.failure_window = failure_window
 
     # --- registration ------------------------------------------------------------------------
@@ -82,7 +83,8 @@ class Accounts:
                     LoginFailure.key == key, LoginFailure.created_at >= since
                 )
             ).one()
-            if count >= self.max_failures:
+            limit = self.max_failures_per_ip if key.startswith("ip:") else self.max_failures
+            if count >= limit:
                 oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
                 retry = max(1, int((oldest - since).total_seconds()) + 1)
                 raise TooManyRequests(

@@ -17,11 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
 from api.content.crypto import ContentCipher, Keyring
-from api.db import make_engine, make_session_factory
+from api.db import make_engine, make_session_factory, session_scope
 from api.security import PasswordHashing, Tokens
 from api.settings import Settings
 from api.worker import Worker
+from api.works import ContentWorks
+from marketplace.agreements import Agreements
+from marketplace.chain_of_title import ChainOfTitle
 from marketplace.coins import Coins, default_coin_packages, packages_from_config
+from marketplace.disputes import Disputes
 from marketplace.gateways import (
     LocalPayoutGateway,
     LocalTestGateway,
@@ -30,6 +34,9 @@ from marketplace.gateways import (
     StripeGateway,
     StripePayoutGateway,
 )
+from marketplace.license_payments import LicensePayments
+from marketplace.listings import Listings
+from marketplace.offers import Offers
 from marketplace.payments import Payments
 from marketplace.payouts import Payouts
 from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
@@ -78,6 +85,7 @@ class Container:
             tokens=self.tokens,
             refresh_ttl=s.refresh_token_ttl_seconds,
             max_failures=s.login_max_failures,
+            max_failures_per_ip=s.login_max_failures_per_ip,
             failure_window=s.login_window_seconds,
         )
 
@@ -200,7 +208,8 @@ class Container:
 
     @cached_property
     def payouts(self) -> Payouts:
-        return Payouts(gateway=self.payout_gateway, minimum_cents=self.settings.payout_minimum_cents)
+        return Payouts(gateway=self.payout_gateway, minimum_cents=self.settings.payout_minimum_cents,
+                       guards=[Disputes.payout_guard])
 
     @cached_property
     def payments(self) -> Payments:
@@ -208,8 +217,67 @@ class Container:
         return Payments(
             gateway=self.payment_gateway, webhook_secret=self.webhook_secret,
             webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds, public_url=s.public_url,
-            purposes={"coins": self.coins, "subscription": self.subscriptions}, transfer_events=self.payouts,
+            purposes={"coins": self.coins, "subscription": self.subscriptions,
+                      "license": self.license_payments},
+            transfer_events=self.payouts,
         )
+
+    # --- licensing ---------------------------------------------------------------------------
+    @cached_property
+    def works(self) -> ContentWorks:
+        """The content service as the marketplace's ``WorkCatalog``."""
+        return ContentWorks()
+
+    @cached_property
+    def listings(self) -> Listings:
+        return Listings(catalog=self.works)
+
+    @cached_property
+    def agreements(self) -> Agreements:
+        return Agreements(
+            catalog=self.works, chain=lambda: self.chain, signer=self.signer, pinner=self.pinner,
+            payments=lambda: self.payments,
+            payment_window=timedelta(days=self.settings.license_payment_window_days),
+        )
+
+    @cached_property
+    def offers(self) -> Offers:
+        return Offers(agreements=self.agreements, ttl=timedelta(days=self.settings.license_offer_ttl_days))
+
+    @cached_property
+    def license_payments(self) -> LicensePayments:
+        return LicensePayments(agreements=self.agreements, signer=self.signer,
+                               writer_share_pct=self.settings.license_writer_share_pct)
+
+    @cached_property
+    def disputes(self) -> Disputes:
+        return Disputes(listings=self.listings, agreements=self.agreements)
+
+    @cached_property
+    def chain_of_title(self) -> ChainOfTitle:
+        return ChainOfTitle(catalog=self.works, agreements=self.agreements, signer=self.signer)
+
+    def licensing_round(self) -> dict[str, object]:
+        """The worker's licensing job: expire offers, cancel unpaid agreements past their window, grant
+        paid ones on chain (outside any transaction), refund payments that must go back, pin certificates."""
+        out: dict[str, object] = {}
+        with session_scope(self.session_factory) as session:
+            out["offers_expired"] = self.offers.expire_due(session)
+            out["agreements_cancelled"] = self.agreements.cancel_overdue(session)
+        out["grants"] = self.agreements.grant_due(self.session_factory)
+        with session_scope(self.session_factory) as session:
+            out["refunds_requested"] = self.license_payments.request_refunds(session, self.payments)
+            out["certificates_pinned"] = self.agreements.pin_pending(session)
+        return out
+
+    def after_payment(self) -> None:
+        """Run after a payment event's transaction commits (a background task of the webhook and confirm
+        routes): grant freshly paid licenses now rather than at the worker's next round. Never raises;
+        whatever fails here the worker does again."""
+        try:
+            self.agreements.grant_due(self.session_factory)
+        except Exception:  # noqa: BLE001 — the worker retries; the payment response is already sent
+            log.exception("granting paid licenses after a payment failed; the worker will retry")
 
     # --- content -----------------------------------------------------------------------------
     @cached_property
@@ -257,7 +325,9 @@ class Container:
     # --- background work -----------------------------------------------------------------------
     @cached_property
     def worker(self) -> Worker:
-        return Worker(self)
+        worker = Worker(self)
+        worker.jobs.append(("licensing", self.licensing_round))
+        return worker
 
     def start_background(self) -> None:
         """Start the in-process worker when settings ask for it (``legato serve`` does)."""

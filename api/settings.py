@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(None, description="HS256 key; created in the data dir if unset.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of an access JWT.")
     refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, description="Lifetime of a refresh token.")
-    login_max_failures: int = Field(5, description="Failures per account or IP before 429.")
+    login_max_failures: int = Field(5, description="Failed logins per account (in the window) before 429.")
+    login_max_failures_per_ip: int = Field(
+        50, description="Failed logins per client IP before 429; higher, since many readers share one NAT."
+    )
     login_window_seconds: int = Field(900, description="Window in which failed logins are counted.")
     argon2_time_cost: int = Field(3, description="argon2id iterations for password hashes.")
     argon2_memory_cost_kib: int = Field(65536, description="argon2id memory per hash, KiB.")

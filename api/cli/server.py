@@ -27,7 +27,8 @@ def serve(
     configure_logging(settings.log_level)
     container = Container(settings)
     upgrade(container.engine)
-    uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
+                access_log=False)  # the request-id middleware logs one structured line per request
 
 
 @db_app.command("upgrade")
