@@ -29,12 +29,13 @@ from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from registry.chain.artifacts import LICENSE_REGISTRY, REGISTRY, Artifact, load_artifact
-from registry.chain.deployments import STANDARD_DEV_CHAIN_IDS, DeploymentBook, resolve_address
+from registry.chain.deployments import STANDARD_DEV_CHAIN_IDS, DeploymentBook, has_code, resolve_address
 from registry.chain.protocol import AnchorReceipt, LicenseGrant, LicenseReceipt
 from registry.chain.transactions import TxSender, chain_errors
 from registry.errors import ChainError, ChainUnavailable, ConfigurationError, LicenseOverlap
 
 log = logging.getLogger("legato.chain")
+RESET_CHECK_SECONDS = 5.0
 UINT32_MAX = 2**32 - 1
 UINT64_MAX = 2**64 - 1
 
@@ -77,6 +78,7 @@ class Web3Chain:
         self._lock = threading.RLock()
         self._chain_id: int | None = None
         self._contracts: dict[str, Contract] = {}
+        self._code_checked_at: dict[str, float] = {}
         self._sender: TxSender | None = None
 
     @classmethod
@@ -358,6 +360,9 @@ class Web3Chain:
 
     def _contract(self, name: str) -> Contract:
         with self._lock:
+            if name in self._contracts and self._configured[name] is None and self._dev_node_was_reset(name):
+                log.warning("%s vanished from %s (the dev node was reset); deploying again", name, self.name)
+                del self._contracts[name]
             if name not in self._contracts:
                 address = resolve_address(
                     w3=self.w3, name=name, configured=self._configured[name], chain_id=self.chain_id(),
@@ -365,7 +370,18 @@ class Web3Chain:
                     deploy=lambda: self._deploy(self._artifacts[name]), deployer=self.account,
                 )
                 self._contracts[name] = self._contract_at(name, address)
+                self._code_checked_at[name] = time.monotonic()
             return self._contracts[name]
+
+    def _dev_node_was_reset(self, name: str) -> bool:
+        """A dev node (hardhat, anvil) restarted from its deterministic genesis looks like the same chain
+        but has lost every contract. Contracts Legato deployed itself are re-checked for code at most every
+        ``RESET_CHECK_SECONDS``, so a reset is noticed and they are deployed again."""
+        now = time.monotonic()
+        if now - self._code_checked_at.get(name, 0.0) < RESET_CHECK_SECONDS:
+            return False
+        self._code_checked_at[name] = now
+        return not has_code(self.w3, self._contracts[name].address)
 
     def _deploy(self, artifact: Artifact) -> str:
         if self._account is None:
