@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.container import Container
+from api.db import session_scope
 from api.errors import Forbidden, Unauthorized
 from api.models.accounts import Role, User
 from api.security import TokenError
@@ -25,15 +26,8 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 def get_session(container: ContainerDep) -> Iterator[Session]:
     """One session per request, committed before the response is sent (``scope="function"``) so a
     failed commit is reported to the client instead of lost after a 2xx."""
-    session = container.session_factory()
-    try:
+    with session_scope(container.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

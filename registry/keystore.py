@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,3 +32,21 @@ def _check_mode(path: Path) -> None:
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         path.chmod(0o600)
+
+
+def write_atomic(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` all at once: readers see the old bytes or the new, never half.
+
+    The bytes go to a temporary sibling (created with ``mode``), are flushed to disk, then renamed over
+    the target, which is atomic on one filesystem.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from registry.keystore import read_or_create_secret
+from registry.keystore import read_or_create_secret, write_atomic
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -140,7 +140,7 @@ class Keyring:
             key = new_key()
             kid = key_id_for(key)
             keys = {**self._keys, kid: key}
-            _write_atomic(self.path, _serialize(keys, kid))
+            write_atomic(self.path, _serialize(keys, kid))
             self._keys, self._current = keys, kid
             self._mtime = self.path.stat().st_mtime_ns
         return kid
@@ -175,20 +175,6 @@ def _locked(path: Path) -> Iterator[None]:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 @dataclass(frozen=True)

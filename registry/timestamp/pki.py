@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from registry.errors import ConfigurationError
-from registry.keystore import read_or_create_secret
+from registry.keystore import read_or_create_secret, write_atomic
 from registry.timestamp.token import SigningKey
 
 KeyType = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072"]
@@ -199,18 +198,6 @@ def exclusive_lock(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
 
 def _load_cert(path: Path) -> x509.Certificate:
     try:
@@ -250,7 +237,7 @@ def _create(directory: Path, *, key_type: str, now: datetime) -> None:
     root_pem = directory / "root.pem"
     if not root_pem.exists():
         root = make_root(root_key, now=now, subject=subject_name("Legato Embedded TSA Root CA", instance))
-        write_atomic(root_pem, root.public_bytes(serialization.Encoding.PEM))
+        write_atomic(root_pem, root.public_bytes(serialization.Encoding.PEM), mode=0o644)
     root = _load_cert(root_pem)
     tsa_key = load_key(
         read_or_create_secret(directory / "tsa.key", lambda: key_pem(generate_key(key_type))),
@@ -263,7 +250,7 @@ def _create(directory: Path, *, key_type: str, now: datetime) -> None:
         now=now,
         subject=subject_name("Legato Embedded TSA", instance),
     )
-    write_atomic(directory / "tsa.pem", cert.public_bytes(serialization.Encoding.PEM))
+    write_atomic(directory / "tsa.pem", cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
 def _spki(public_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey) -> bytes:
