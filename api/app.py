@@ -11,7 +11,19 @@ from fastapi import FastAPI
 from api.container import Container
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from api.routers import auth, chapters, community, health, ipfs, payments, readers, registry, search, stories
+from api.routers import (
+    auth,
+    chapters,
+    community,
+    health,
+    ipfs,
+    marketplace,
+    payments,
+    readers,
+    registry,
+    search,
+    stories,
+)
 from api.settings import Settings
 
 log = logging.getLogger("legato.app")
@@ -45,7 +57,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     install_error_handlers(app)
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
-        stories.router, chapters.router, community.router, readers.router, search.router,
+        stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
     ):
         app.include_router(router)
     # Outermost first: the request id must exist before the size check can put it in its envelope.

@@ -276,7 +276,7 @@ class Container:
         whatever fails here the worker does again."""
         try:
             self.agreements.grant_due(self.session_factory)
-        except Exception:  # noqa: BLE001 — the worker retries; the payment response is already sent
+        except Exception:  # the worker retries; the payment response has been sent already
             log.exception("granting paid licenses after a payment failed; the worker will retry")
 
     # --- content -----------------------------------------------------------------------------

@@ -91,6 +91,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "FORBIDDEN": 403,
     "PAYMENT_GATEWAY_ERROR": 502,
     "INVALID_WEBHOOK_SIGNATURE": 400,
+    # licensing (LICENSE_OVERLAP above is shared with the chain's refusal)
+    "WORK_DISPUTED": 409,
+    "WORK_NOT_REGISTERED": 409,
+    "LISTING_CLOSED": 409,
 }
 
 

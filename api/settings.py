@@ -110,7 +110,9 @@ class Settings(BaseSettings):
     license_writer_share_pct: int = Field(
         85, description="Writer's percentage of a license fee; the platform gets the rest (DESIGN.md)."
     )
-    license_offer_ttl_days: int = Field(14, description="An offer or counter-offer unanswered this long expires.")
+    license_offer_ttl_days: int = Field(
+        14, description="An offer or counter-offer unanswered this long expires."
+    )
     license_payment_window_days: int = Field(
         7, description="An accepted agreement unpaid this long is cancelled and frees its slot."
     )

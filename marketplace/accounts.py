@@ -71,6 +71,8 @@ class TransferKind(enum.StrEnum):
     subscription_reversal = "subscription_reversal"
     subscription_pool = "subscription_pool"
     license_payment = "license_payment"
+    license_reversal = "license_reversal"
+    license_reinstatement = "license_reinstatement"
     payout_request = "payout_request"
     payout_settled = "payout_settled"
     payout_failed = "payout_failed"

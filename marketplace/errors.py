@@ -52,3 +52,29 @@ class GatewayDeclined(PaymentGatewayError):
     """The gateway answered and refused (a 4xx): nothing happened there, so the money can be returned.
     A plain :class:`PaymentGatewayError` means the outcome is unknown (timeout, 5xx) and must be retried
     with the same idempotency key before anything is undone."""
+
+
+# --- licensing -----------------------------------------------------------------------------------
+
+
+class LicenseOverlap(MarketplaceError):
+    """The terms collide with a license already agreed or granted on the same work and medium (the
+    ``LicenseRegistry`` rule: an exclusive grant may overlap no grant, a non-exclusive one no exclusive one)."""
+
+    code = "LICENSE_OVERLAP"
+
+
+class WorkDisputed(MarketplaceError):
+    """The work is under an upheld dispute: it cannot be listed, licensed or paid out."""
+
+    code = "WORK_DISPUTED"
+
+
+class WorkNotRegistered(MarketplaceError):
+    """A story can be listed only when it has published chapters and each has an issued certificate."""
+
+    code = "WORK_NOT_REGISTERED"
+
+
+class ListingClosed(MarketplaceError):
+    code = "LISTING_CLOSED"

@@ -42,6 +42,8 @@ SOURCES: dict[str, str] = {
     TransferKind.tip: "tips",
     TransferKind.subscription_pool: "subscriptions",
     TransferKind.license_payment: "licensing",
+    TransferKind.license_reversal: "licensing",
+    TransferKind.license_reinstatement: "licensing",
     TransferKind.payout_request: "payouts",
     TransferKind.payout_failed: "payouts",
     TransferKind.payout_reversed: "payouts",

@@ -78,13 +78,16 @@ def register(
         err.print(f"  written to   {out}" if body is not None else "  not written: waiting for the TSA")
 
 
-def _reader_chain(rpc: str | None, settings: Settings) -> ChainReader | None:
+def _reader_chain(
+    rpc: str | None, settings: Settings, *, license_registry: str | None = None
+) -> ChainReader | None:
     """A read-only view of the chain: ``--rpc``, else the configured node, else the embedded chain."""
     from registry.chain import Web3Chain, embedded_chain
 
     url = rpc or settings.chain_rpc_url
     if url:
-        return Web3Chain.from_rpc(url)
+        return Web3Chain.from_rpc(
+            url, license_registry_address=license_registry or settings.license_registry_address)
     if (settings.data_dir / "chain").exists():
         return embedded_chain(settings.data_dir, read_only=True)
     return None
@@ -100,18 +103,27 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print a list of {check, ok, detail}."),
 ) -> None:
     """Check a certificate on its own: content hash, signatures, timestamp, Merkle proof, chain, CID.
-    Exits 0 only when no check fails, else 1 naming the first failed check."""
+    A chain-of-title bundle (``legato.chain-of-title/v1``) is recognised by its schema and every document
+    in it checked. Exits 0 only when no check fails, else 1 naming the first failed check."""
+    from marketplace.chain_of_title import is_bundle, license_registry_of, verify_bundle
+
     settings = Settings()
+    data = certificate.read_bytes()
+    bundle = is_bundle(data)
     try:
-        chain = _reader_chain(rpc, settings)
+        chain = _reader_chain(rpc, settings, license_registry=license_registry_of(data) if bundle else None)
     except RegistryError as e:
         err.print(f"[yellow]chain not available[/yellow]: {e.message}")
         chain = None
     try:
-        report = verify_certificate(
-            certificate.read_bytes(), text=text.read_bytes() if text else None,
-            tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None, chain=chain, expected_cid=cid,
-        )
+        if bundle:
+            roots = [tsa_ca.read_bytes()] if tsa_ca else None
+            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots)  # type: ignore[arg-type]
+        else:
+            report = verify_certificate(
+                data, text=text.read_bytes() if text else None,
+                tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None, chain=chain, expected_cid=cid,
+            )
     finally:
         close = getattr(chain, "close", None)
         if close is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, status
 
 from api.deps import AdminUser, ContainerDep, CurrentUser, SessionDep, WriterUser
 from api.models.accounts import Role, User
@@ -75,19 +75,25 @@ def refund(
 
 @router.post("/webhooks/stripe", response_model=WebhookOut)
 def stripe_webhook(
-    payload: RawBody, container: ContainerDep, session: SessionDep,
+    payload: RawBody, container: ContainerDep, session: SessionDep, background: BackgroundTasks,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> object:
-    return container.payments.handle_webhook(session, payload, stripe_signature).__dict__
+    outcome = container.payments.handle_webhook(session, payload, stripe_signature).__dict__
+    background.add_task(container.after_payment)  # paid licenses are granted once this commits
+    return outcome
 
 
 @router.post("/test-gateway/checkouts/{checkout_id}/confirm", response_model=WebhookOut,
              include_in_schema=False)
-def confirm_test_checkout(checkout_id: str, container: ContainerDep, session: SessionDep) -> object:
+def confirm_test_checkout(
+    checkout_id: str, container: ContainerDep, session: SessionDep, background: BackgroundTasks
+) -> object:
     """The local test gateway's payment page: 404 unless the local gateway is in use."""
     if not container.payments.is_local:
         raise NotFound("No such resource.")
-    return container.payments.confirm_test_checkout(session, checkout_id).__dict__
+    outcome = container.payments.confirm_test_checkout(session, checkout_id).__dict__
+    background.add_task(container.after_payment)
+    return outcome
 
 
 @router.get("/wallet", response_model=WalletOut)

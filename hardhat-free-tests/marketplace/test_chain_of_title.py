@@ -1,0 +1,111 @@
+"""The chain-of-title bundle: every part verifies on its own, with and without a chain; any changed byte,
+a receipt that does not match, a license naming texts the bundle lacks, or a grant left out is caught."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from factories import chapter_text
+from licensing_support import agree, market, pay, studio
+
+from marketplace.chain_of_title import BUNDLE_SCHEMA, verify_bundle
+
+
+@pytest.fixture
+def licensed(client, session, container, session_factory):
+    m = market(client, session, container, chapters=2)
+    container.anchorer.run_once(session_factory, force=True)
+    a = agree(client, m, media=["film", "tv"], fee_cents=50_000).json()["agreement"]
+    assert pay(client, a).status_code == 200
+    m["agreement"] = client.get(f"/marketplace/agreements/{a['id']}", headers=m["studio"]).json()
+    assert m["agreement"]["status"] == "active"
+    return m
+
+
+def _bundle(client, m, headers=None):
+    r = client.get(f"/marketplace/works/{m['story_id']}/chain-of-title", headers=headers or m["studio"])
+    assert r.status_code == 200, r.text
+    return r.content
+
+
+def _failures(report):
+    return [r.check for r in report.results if r.status == "fail"]
+
+
+def _skips(report):
+    return [r.check for r in report.results if r.status == "skip"]
+
+
+def test_bundle_verifies_offline_and_against_the_chain(client, container, licensed):
+    data = _bundle(client, licensed)
+    doc = json.loads(data)
+    assert doc["schema"] == BUNDLE_SCHEMA and len(doc["chapters"]) == 2 and len(doc["licenses"]) == 1
+    assert len(doc["licenses"][0]["receipts"]) == 1 and doc["other_grants"] == []
+    offline = verify_bundle(data)
+    assert offline.ok and _failures(offline) == []
+    online = verify_bundle(data, chain=container.chain)
+    assert online.ok, _failures(online)
+    checked = {r.check: r.status for r in online.results}
+    assert checked["bundle grants on chain"] == "ok"
+    assert checked[f"license {licensed['agreement']['id'][:8]}: chain"] == "ok"
+    assert checked["chapter 1: chain"] == "ok" and checked["chapter 2: merkle_proof"] == "ok"
+    assert [s for s in _skips(online) if "chain" in s] == []
+
+
+@pytest.mark.parametrize("part", ["license", "receipt", "chapter"])
+def test_any_changed_byte_is_caught(client, licensed, part):
+    doc = json.loads(_bundle(client, licensed))
+    if part == "license":
+        entry, key = doc["licenses"][0], "certificate"
+    elif part == "receipt":
+        entry, key = doc["licenses"][0]["receipts"][0], "receipt"
+    else:
+        entry, key = doc["chapters"][0], "certificate"
+    text = entry[key]
+    at = text.index('"amount_cents":') + 15 if part != "chapter" else text.index('"length":') + 9
+    entry[key] = text[:at] + ("9" if text[at] != "9" else "8") + text[at + 1:]
+    report = verify_bundle(json.dumps(doc).encode())
+    assert not report.ok
+    failed = _failures(report)
+    expected = {"license": "signature", "receipt": "receipt", "chapter": "signature"}[part]
+    assert any(f.endswith(expected) for f in failed), failed
+
+
+def test_a_left_out_grant_or_a_missing_chapter_certificate_is_caught(client, container, licensed):
+    doc = json.loads(_bundle(client, licensed))
+    without_license = {**doc, "licenses": []}
+    data = json.dumps(without_license).encode()
+    assert verify_bundle(data).ok  # offline, an omission cannot be seen ...
+    online = verify_bundle(data, chain=container.chain)  # ... the chain shows it
+    assert _failures(online) == ["bundle grants on chain"]
+
+    without_chapter = {**doc, "chapters": doc["chapters"][1:]}
+    failed = _failures(verify_bundle(json.dumps(without_chapter).encode()))
+    assert failed == [f"license {licensed['agreement']['id'][:8]}: work"]
+    assert _failures(verify_bundle(b"{not json")) == ["bundle format"]
+    assert _failures(verify_bundle(json.dumps({**doc, "schema": "x"}).encode())) == ["bundle format"]
+
+
+def test_another_studio_gets_the_public_grants_only(client, session, container, licensed):
+    _, rival = studio(session, container)
+    doc = json.loads(_bundle(client, licensed, rival))
+    assert doc["licenses"] == []
+    assert sorted(g["medium"] for g in doc["other_grants"]) == ["film", "tv"]
+    assert "fee_cents" not in json.dumps(doc["other_grants"])
+    online = verify_bundle(json.dumps(doc).encode(), chain=container.chain)
+    assert online.ok, _failures(online)
+
+
+def test_a_chapter_revised_after_licensing_keeps_the_licensed_text_in_the_bundle(client, licensed):
+    first = licensed["chapters"][0]
+    revised = client.put(f"/chapters/{first['id']}", json={"content": chapter_text(31_337)},
+                         headers=licensed["writer"])
+    assert revised.status_code == 200, revised.text
+    assert revised.json()["certificate_id"] != first["certificate_id"]
+    doc = json.loads(_bundle(client, licensed))
+    by_id = {c["certificate_id"]: c for c in doc["chapters"]}
+    assert by_id[first["certificate_id"]]["current"] is False
+    assert by_id[revised.json()["certificate_id"]]["current"] is True
+    report = verify_bundle(json.dumps(doc).encode())
+    assert report.ok, _failures(report)
