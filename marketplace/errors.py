@@ -59,7 +59,8 @@ class GatewayDeclined(PaymentGatewayError):
 
 class LicenseOverlap(MarketplaceError):
     """The terms collide with a license already agreed or granted on the same work and medium (the
-    ``LicenseRegistry`` rule: an exclusive grant may overlap no grant, a non-exclusive one no exclusive one)."""
+    ``LicenseRegistry`` rule: an exclusive grant may overlap no other grant, a non-exclusive one no
+    exclusive grant)."""
 
     code = "LICENSE_OVERLAP"
 
