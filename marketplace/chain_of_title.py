@@ -100,7 +100,9 @@ class ChainOfTitle:
                               "sha256": hashlib.sha256(p.receipt).hexdigest(),
                               "receipt": p.receipt.decode("utf-8")} for p in payments],
             })
-        return {
+        # Signed as a whole (JCS without ``signature``) so nothing in it, the header and the public
+        # grants included, can be edited unnoticed; each document inside is signed on its own as well.
+        return cert_mod.sign({
             "schema": BUNDLE_SCHEMA,
             "generated_at": cert_mod.iso_utc(utcnow()),
             "platform_key": {"key_id": self.signer.key_id,
@@ -111,7 +113,7 @@ class ChainOfTitle:
             "chapters": chapters,
             "licenses": licenses,
             "other_grants": other_grants,
-        }
+        }, self.signer)
 
 
 # --- offline verification ------------------------------------------------------------------------
@@ -178,6 +180,7 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
 
     if not checks.run("bundle format", fmt):
         return checks.report
+
     story_id, author_id = doc["work"]["story_id"], doc["work"]["author"]["id"]
     signers: set[str] = set()
     contents: dict[str, str] = {}  # certificate id -> content sha256, for the licenses' references
@@ -210,6 +213,17 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
     for entry in doc["licenses"]:
         _verify_license(checks, entry, story_id=story_id, contents=contents, signers=signers,
                         grants=bundle_grants, chain=chain)
+
+    # After the documents, so the first failure names the document that changed; this catches the rest
+    # (the header, public grants, a document left out).
+    def bundle_signature() -> tuple[str, str]:
+        _require(isinstance(doc.get("signature"), dict), "the bundle is not signed")
+        key_id = check_signature(doc)
+        _require(key_id == doc.get("platform_key", {}).get("key_id"),
+                 f"signed by {key_id}, the bundle names {doc.get('platform_key', {}).get('key_id')}")
+        return "ok", f"the whole bundle is signed by platform key {key_id}"
+
+    checks.run("bundle signature", bundle_signature)
 
     def signer_check() -> tuple[str, str]:
         expected = doc.get("platform_key", {}).get("key_id")

@@ -180,7 +180,9 @@ def _agreement_out(container: Container, session: Session, agreement: LicenseAgr
     checkout = container.agreements.checkout_of(session, agreement)
     if checkout is not None:
         out.checkout_status = checkout.status.value
-        if user.id == agreement.studio_id and checkout.status.value == "open":
+        # Only the two parties (and admins) reach an agreement; the URL is where the studio pays, and
+        # the writer who accepted gets it too, to pass on.
+        if checkout.status.value == "open":
             out.checkout_url = checkout.checkout_url
     certificate = container.agreements.certificate(session, agreement.id)
     if certificate is not None:

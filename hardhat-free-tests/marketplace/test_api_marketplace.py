@@ -59,7 +59,9 @@ def test_studio_licenses_a_story_over_http(client, session, container, session_f
     assert agreement["status"] == "awaiting_payment" and agreement["fee_cents"] == 1_234_567
     assert agreement["terms_hash"] == terms_hash(agreement["terms_document"])
     assert agreement["checkout_url"].endswith("/confirm")
-    assert client.get(f"/marketplace/agreements/{agreement['id']}", headers=wh).json()["checkout_url"] is None
+    # the writer sees where the studio pays too (to pass it on); nobody else sees the agreement
+    assert client.get(f"/marketplace/agreements/{agreement['id']}", headers=wh).json()["checkout_url"] == (
+        agreement["checkout_url"])
 
     revenue_before = ledger.balance(session, ledger.platform_revenue())
     paid = pay(client, agreement)

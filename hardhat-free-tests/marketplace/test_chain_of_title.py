@@ -76,15 +76,27 @@ def test_a_left_out_grant_or_a_missing_chapter_certificate_is_caught(client, con
     doc = json.loads(_bundle(client, licensed))
     without_license = {**doc, "licenses": []}
     data = json.dumps(without_license).encode()
-    assert verify_bundle(data).ok  # offline, an omission cannot be seen ...
-    online = verify_bundle(data, chain=container.chain)  # ... the chain shows it
-    assert _failures(online) == ["bundle grants on chain"]
+    assert _failures(verify_bundle(data)) == ["bundle signature"]  # the signed whole no longer holds ...
+    online = verify_bundle(data, chain=container.chain)  # ... and the chain shows what is missing
+    assert _failures(online) == ["bundle signature", "bundle grants on chain"]
 
     without_chapter = {**doc, "chapters": doc["chapters"][1:]}
     failed = _failures(verify_bundle(json.dumps(without_chapter).encode()))
-    assert failed == [f"license {licensed['agreement']['id'][:8]}: work"]
+    assert failed == [f"license {licensed['agreement']['id'][:8]}: work", "bundle signature"]
     assert _failures(verify_bundle(b"{not json")) == ["bundle format"]
     assert _failures(verify_bundle(json.dumps({**doc, "schema": "x"}).encode())) == ["bundle format"]
+
+
+@pytest.mark.parametrize("field", ["title", "author", "other_grants"])
+def test_the_bundle_header_is_signed_too(client, session, container, licensed, field):
+    doc = json.loads(_bundle(client, licensed))
+    if field == "title":
+        doc["work"]["title"] = "Somebody Else's Story"
+    elif field == "author":
+        doc["work"]["author"]["display_name"] = "Somebody Else"
+    else:
+        doc["other_grants"] = [{"grant_id": "0x" + "00" * 32, "medium": "film"}]
+    assert _failures(verify_bundle(json.dumps(doc).encode())) == ["bundle signature"]
 
 
 def test_another_studio_gets_the_public_grants_only(client, session, container, licensed):
