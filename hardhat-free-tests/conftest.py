@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -32,10 +32,25 @@ for _name in list(os.environ):
         del os.environ[_name]
 
 
-def _reset_postgres(engine: Engine) -> None:
+def _postgres_schema() -> str:
+    """``public`` for a plain run; one schema per pytest-xdist worker, so parallel workers sharing the
+    test database never drop each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"legato_test_{worker}" if worker else "public"
+
+
+def _reset_postgres(engine: Engine, schema: str) -> None:
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+
+def _use_schema(engine: Engine, schema: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f'SET search_path TO "{schema}"')
+        dbapi_conn.commit()  # outside any transaction SQLAlchemy will roll back
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +65,10 @@ def engine(db_url: str) -> Iterator[Engine]:
     """The schema is built by the real migrations, so every run also tests the Alembic history."""
     engine = make_engine(db_url)
     if engine.dialect.name == "postgresql":
-        _reset_postgres(engine)
+        schema = _postgres_schema()
+        if schema != "public":
+            _use_schema(engine, schema)  # before the first connection, so every pooled one has it
+        _reset_postgres(engine, schema)
     upgrade(engine)
     yield engine
     engine.dispose()
