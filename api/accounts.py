@@ -19,13 +19,19 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
 
 
 class Accounts:
     def __init__(
-        self, *, hashing: PasswordHashing, tokens: Tokens, refresh_ttl: int,
-        max_failures: int, failure_window: int, max_failures_per_ip: int | None = None,
+        self,
+        *,
+        hashing: PasswordHashing,
+        tokens: Tokens,
+        refresh_ttl: int,
+        max_failures: int,
+        failure_window: int,
+        max_failures_per_ip: int | None = None,
     ) -> None:
         self.hashing = hashing
         self.tokens = tokens
@@ -36,7 +42,13 @@ class Accounts:
 
     # --- registration ------------------------------------------------------------------------
     def register(
-        self, session: Session, *, email: str, username: str, password: str, role: Role,
+        self,
+        session: Session,
+        *,
+        email: str,
+        username: str,
+        password: str,
+        role: Role,
         display_name: str | None = None,
     ) -> User:
         email = email.strip().lower()
@@ -47,7 +59,10 @@ class Accounts:
             field = "email" if clash.email == email else "username"
             raise Conflict(f"That {field} is already registered.", details={"field": field})
         user = User(
-            email=email, username=username, password_hash=self.hashing.hash(password), role=role,
+            email=email,
+            username=username,
+            password_hash=self.hashing.hash(password),
+            role=role,
             display_name=display_name,
         )
         session.add(user)
@@ -142,10 +157,14 @@ class Accounts:
 
     def _issue(self, session: Session, user: User, *, family_id: str) -> TokenPair:
         token = new_refresh_token()
-        session.add(RefreshToken(
-            user_id=user.id, family_id=family_id, token_hash=hash_refresh_token(token),
-            expires_at=datetime.now(UTC) + timedelta(seconds=self.refresh_ttl),
-        ))
+        session.add(
+            RefreshToken(
+                user_id=user.id,
+                family_id=family_id,
+                token_hash=hash_refresh_token(token),
+                expires_at=datetime.now(UTC) + timedelta(seconds=self.refresh_ttl),
+            )
+        )
         session.flush()
         return TokenPair(
             access_token=self.tokens.issue_access(user_id=user.id, role=user.role.value),

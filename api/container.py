@@ -113,8 +113,9 @@ class Container:
         if s.ipfs_pinning_url:
             token = s.ipfs_pinning_token.get_secret_value() if s.ipfs_pinning_token else ""
             origins = [s.ipfs_gateway_url] if s.ipfs_gateway_url else None
-            return PinningServicePinner(endpoint=s.ipfs_pinning_url, token=token, blockstore=blockstore,
-                                        origins=origins)
+            return PinningServicePinner(
+                endpoint=s.ipfs_pinning_url, token=token, blockstore=blockstore, origins=origins
+            )
         return blockstore
 
     @cached_property
@@ -125,9 +126,13 @@ class Container:
         if s.chain_rpc_url:
             key = s.chain_private_key.get_secret_value() if s.chain_private_key else None
             return Web3Chain.from_rpc(
-                s.chain_rpc_url, private_key=key, registry_address=s.registry_address,
-                license_registry_address=s.license_registry_address, confirmations=s.chain_confirmations,
-                tx_timeout=s.chain_tx_timeout_seconds, state_dir=s.data_dir / "chain",
+                s.chain_rpc_url,
+                private_key=key,
+                registry_address=s.registry_address,
+                license_registry_address=s.license_registry_address,
+                confirmations=s.chain_confirmations,
+                tx_timeout=s.chain_tx_timeout_seconds,
+                state_dir=s.data_dir / "chain",
             )
         return embedded_chain(s.data_dir, tx_timeout=s.chain_tx_timeout_seconds)
 
@@ -141,21 +146,36 @@ class Container:
     def registry(self) -> Registry:
         s = self.settings
         return Registry(
-            timestamper=self.timestamper, signer=self.signer, index=self.similarity_index, pinner=self.pinner,
-            max_chars=s.max_text_chars, block_containment=s.plagiarism_block_containment,
-            block_jaccard=s.plagiarism_block_jaccard, index_is_shared=bool(s.redis_url),
+            timestamper=self.timestamper,
+            signer=self.signer,
+            index=self.similarity_index,
+            pinner=self.pinner,
+            max_chars=s.max_text_chars,
+            block_containment=s.plagiarism_block_containment,
+            block_jaccard=s.plagiarism_block_jaccard,
+            index_is_shared=bool(s.redis_url),
         )
 
     @cached_property
     def anchorer(self) -> Anchorer:
         s = self.settings
-        return Anchorer(registry=self.registry, chain=self.chain, pinner=self.pinner, max_size=s.batch_max_size,
-                        max_age=timedelta(seconds=s.batch_max_age_seconds))
+        return Anchorer(
+            registry=self.registry,
+            chain=self.chain,
+            pinner=self.pinner,
+            max_size=s.batch_max_size,
+            max_age=timedelta(seconds=s.batch_max_age_seconds),
+        )
 
     def verify_certificate(self, data: bytes, text: bytes | str | None, expected_cid: str | None) -> Report:
         """Verification as ``legato verify`` does it, with this deployment's chain and TSA roots."""
-        return verify_certificate(data, text=text, chain=self.chain, expected_cid=expected_cid,
-                                  tsa_roots_pem=self.timestamper.trust_roots_pem())
+        return verify_certificate(
+            data,
+            text=text,
+            chain=self.chain,
+            expected_cid=expected_cid,
+            tsa_roots_pem=self.timestamper.trust_roots_pem(),
+        )
 
     # --- money -------------------------------------------------------------------------------
     @cached_property
@@ -182,14 +202,18 @@ class Container:
         s = self.settings
         if s.stripe_secret_key is None:
             return LocalPayoutGateway()
-        return StripePayoutGateway(secret_key=s.stripe_secret_key.get_secret_value(),
-                                   api_base=s.stripe_api_base)
+        return StripePayoutGateway(
+            secret_key=s.stripe_secret_key.get_secret_value(), api_base=s.stripe_api_base
+        )
 
     @cached_property
     def coins(self) -> Coins:
         s = self.settings
-        packages = packages_from_config(s.coin_packages) if s.coin_packages else default_coin_packages(
-            s.coin_value_cents)
+        packages = (
+            packages_from_config(s.coin_packages)
+            if s.coin_packages
+            else default_coin_packages(s.coin_value_cents)
+        )
         return Coins(packages=packages)
 
     @cached_property
@@ -208,17 +232,25 @@ class Container:
 
     @cached_property
     def payouts(self) -> Payouts:
-        return Payouts(gateway=self.payout_gateway, minimum_cents=self.settings.payout_minimum_cents,
-                       guards=[Disputes.payout_guard])
+        return Payouts(
+            gateway=self.payout_gateway,
+            minimum_cents=self.settings.payout_minimum_cents,
+            guards=[Disputes.payout_guard],
+        )
 
     @cached_property
     def payments(self) -> Payments:
         s = self.settings
         return Payments(
-            gateway=self.payment_gateway, webhook_secret=self.webhook_secret,
-            webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds, public_url=s.public_url,
-            purposes={"coins": self.coins, "subscription": self.subscriptions,
-                      "license": self.license_payments},
+            gateway=self.payment_gateway,
+            webhook_secret=self.webhook_secret,
+            webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds,
+            public_url=s.public_url,
+            purposes={
+                "coins": self.coins,
+                "subscription": self.subscriptions,
+                "license": self.license_payments,
+            },
             transfer_events=self.payouts,
         )
 
@@ -235,7 +267,10 @@ class Container:
     @cached_property
     def agreements(self) -> Agreements:
         return Agreements(
-            catalog=self.works, chain=lambda: self.chain, signer=self.signer, pinner=self.pinner,
+            catalog=self.works,
+            chain=lambda: self.chain,
+            signer=self.signer,
+            pinner=self.pinner,
             payments=lambda: self.payments,
             payment_window=timedelta(days=self.settings.license_payment_window_days),
         )
@@ -246,8 +281,11 @@ class Container:
 
     @cached_property
     def license_payments(self) -> LicensePayments:
-        return LicensePayments(agreements=self.agreements, signer=self.signer,
-                               writer_share_pct=self.settings.license_writer_share_pct)
+        return LicensePayments(
+            agreements=self.agreements,
+            signer=self.signer,
+            writer_share_pct=self.settings.license_writer_share_pct,
+        )
 
     @cached_property
     def disputes(self) -> Disputes:

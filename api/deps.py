@@ -37,7 +37,8 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 def get_optional_user(
-    container: ContainerDep, session: SessionDep,
+    container: ContainerDep,
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User | None:
     if credentials is None:

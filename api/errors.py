@@ -113,8 +113,13 @@ def error_body(
 
 
 def envelope(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None, *, request_id: str | None = None,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    *,
+    request_id: str | None = None,
 ) -> JSONResponse:
     rid = request_id or request_id_var.get()
     body = error_body(code, message, details, request_id=rid)
@@ -125,9 +130,16 @@ def envelope(
 
 
 _HTTP_CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
-    422: "VALIDATION_ERROR", 429: "TOO_MANY_REQUESTS",
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "TOO_MANY_REQUESTS",
 }
 
 
@@ -148,7 +160,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            entry = {"loc": [str(p) for p in err.get("loc", ())], "msg": err.get("msg"), "type": err.get("type")}
+            entry = {
+                "loc": [str(p) for p in err.get("loc", ())],
+                "msg": err.get("msg"),
+                "type": err.get("type"),
+            }
             errors.append(entry)
         malformed = any(e["type"] == "json_invalid" for e in errors)
         if malformed:
@@ -170,6 +186,8 @@ def install_error_handlers(app: FastAPI) -> None:
         rid = getattr(request.state, "request_id", None)
         log.error("unhandled error", exc_info=exc, extra={"request_id": rid})
         return envelope(
-            500, "INTERNAL_ERROR", "An internal error occurred. Quote the request id when reporting it.",
+            500,
+            "INTERNAL_ERROR",
+            "An internal error occurred. Quote the request id when reporting it.",
             request_id=rid,
         )

@@ -71,7 +71,10 @@ class Tokens:
     def decode_access(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], issuer=ISSUER,
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "iss"]},
             )
         except jwt.ExpiredSignatureError as e:
@@ -81,7 +84,8 @@ class Tokens:
         if claims.get("typ") != "access":
             raise TokenError("The access token is not valid.")
         return AccessClaims(
-            user_id=str(claims["sub"]), role=str(claims.get("role", "")),
+            user_id=str(claims["sub"]),
+            role=str(claims.get("role", "")),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
 

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis for the similarity index shared by several processes; default in memory."
     )
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr.")
+    log_level: str = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr."
+    )
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links (checkout).")
     max_body_bytes: int = Field(2_000_000, description="Request bodies above this size get 413.")
     run_worker: bool = Field(True, description="`legato serve` also runs the background worker.")
@@ -44,7 +46,8 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(500_000, description="Longest registrable text, in canonical characters.")
     signing_key: SecretStr | None = Field(None, description="Platform Ed25519 key (PEM); else data dir.")
     plagiarism_block_containment: float = Field(
-        0.15, description="Refuse another author's text when this share of either text's 5-word shingles "
+        0.15,
+        description="Refuse another author's text when this share of either text's 5-word shingles "
         "appears in the other (0.15: unrelated same-genre chapters measured ≤ 0.044, a lightly edited third "
         "of a chapter copied ≥ 0.24; docs/plagiarism.md).",
     )
@@ -77,7 +80,9 @@ class Settings(BaseSettings):
     ipfs_api: str | None = Field(None, description="Kubo RPC multiaddr or URL; default local blockstore.")
     ipfs_pinning_url: str | None = Field(None, description="IPFS Pinning Service API endpoint.")
     ipfs_pinning_token: SecretStr | None = Field(None, description="Bearer token for the pinning service.")
-    ipfs_gateway_url: str | None = Field(None, description="Gateway that serves CIDs for pinning-service mode.")
+    ipfs_gateway_url: str | None = Field(
+        None, description="Gateway that serves CIDs for pinning-service mode."
+    )
 
     # --- content -----------------------------------------------------------------------------
     content_key: SecretStr | None = Field(

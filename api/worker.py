@@ -38,8 +38,12 @@ class Worker:
             ("timestamps", lambda: self._in_session(c.registry.retry_timestamps)),
             ("pins", lambda: self._in_session(c.registry.pin_pending)),
             ("anchoring", lambda: c.anchorer.run_once(c.session_factory)),
-            ("scheduled_chapters", lambda: self._in_session(
-                lambda s: publish_due(s, datetime.now(UTC), registry=c.registry, cipher=c.content_cipher))),
+            (
+                "scheduled_chapters",
+                lambda: self._in_session(
+                    lambda s: publish_due(s, datetime.now(UTC), registry=c.registry, cipher=c.content_cipher)
+                ),
+            ),
         ]
 
     def _in_session(self, job: Callable[..., object]) -> object:
@@ -51,7 +55,7 @@ class Worker:
         for name, job in self.jobs:
             try:
                 results[name] = job()
-            except Exception as e:  # noqa: BLE001 — one failing job must not stop the others
+            except Exception as e:
                 log.exception("worker job failed", extra={"job": name})
                 results[name] = e
         return results

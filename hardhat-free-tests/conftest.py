@@ -141,7 +141,10 @@ def test_tsa(shared_data_dir: Path) -> EmbeddedTSA:
 
 @pytest.fixture
 def container_factory(
-    engine: Engine, session_factory: sessionmaker[Session], test_chain: Web3Chain, test_tsa: EmbeddedTSA,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    test_chain: Web3Chain,
+    test_tsa: EmbeddedTSA,
 ) -> Callable[..., Container]:
     """Containers for tests that need other settings: bound to the test's savepoint (unless another
     engine is given) and to the session's chain and TSA, so no test opens a second embedded chain."""

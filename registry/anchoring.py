@@ -49,8 +49,14 @@ class BatchReport:
 
 class Anchorer:
     def __init__(
-        self, *, registry: Registry, chain: Chain, pinner: Pinner, max_size: int = 256,
-        max_age: timedelta = timedelta(seconds=60), lease: timedelta = timedelta(minutes=5),
+        self,
+        *,
+        registry: Registry,
+        chain: Chain,
+        pinner: Pinner,
+        max_size: int = 256,
+        max_age: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.registry = registry
         self.chain = chain
@@ -69,7 +75,9 @@ class Anchorer:
         reports: list[BatchReport] = []
         with sessions.begin() as session:
             waiting = session.scalars(
-                select(AnchorBatch.id).where(AnchorBatch.status == BatchStatus.built).order_by(AnchorBatch.created_at)
+                select(AnchorBatch.id)
+                .where(AnchorBatch.status == BatchStatus.built)
+                .order_by(AnchorBatch.created_at)
             ).all()
         for batch_id in waiting:
             report = self.process(sessions, batch_id)
@@ -107,8 +115,13 @@ class Anchorer:
         if not force and len(regs) < self.max_size and datetime.now(UTC) - oldest < self.max_age:
             return None
         tree = build_tree([bytes.fromhex(r.leaf or "") for r in regs])
-        batch = AnchorBatch(status=BatchStatus.built, root=tree.root.hex(), leaf_count=len(regs), manifest=b"",
-                            manifest_cid="")
+        batch = AnchorBatch(
+            status=BatchStatus.built,
+            root=tree.root.hex(),
+            leaf_count=len(regs),
+            manifest=b"",
+            manifest_cid="",
+        )
         session.add(batch)
         session.flush()
         manifest = {
@@ -127,10 +140,16 @@ class Anchorer:
         return batch
 
     def due_count(self, session: Session) -> int:
-        return session.scalar(
-            select(func.count()).select_from(Registration)
-            .where(Registration.status == RegistrationStatus.pending_anchor, Registration.batch_id.is_(None))
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Registration)
+                .where(
+                    Registration.status == RegistrationStatus.pending_anchor, Registration.batch_id.is_(None)
+                )
+            )
+            or 0
+        )
 
     # --- 2-4. pin, anchor, finish ------------------------------------------------------------
     def process(self, sessions: sessionmaker[Session], batch_id: str) -> BatchReport | None:
@@ -138,8 +157,11 @@ class Anchorer:
         with sessions.begin() as session:
             claimed = session.execute(
                 update(AnchorBatch)
-                .where(AnchorBatch.id == batch_id, AnchorBatch.status == BatchStatus.built,
-                       or_(AnchorBatch.lease_until.is_(None), AnchorBatch.lease_until < now))
+                .where(
+                    AnchorBatch.id == batch_id,
+                    AnchorBatch.status == BatchStatus.built,
+                    or_(AnchorBatch.lease_until.is_(None), AnchorBatch.lease_until < now),
+                )
                 .values(lease_until=now + self.lease, attempts=AnchorBatch.attempts + 1)
             ).rowcount
             if claimed != 1:
@@ -147,7 +169,10 @@ class Anchorer:
             batch = session.get(AnchorBatch, batch_id)
             assert batch is not None
             root, count, manifest, cid, pinned = (
-                bytes.fromhex(batch.root), batch.leaf_count, batch.manifest, batch.manifest_cid,
+                bytes.fromhex(batch.root),
+                batch.leaf_count,
+                batch.manifest,
+                batch.manifest_cid,
                 batch.manifest_pinned_at is not None,
             )
         try:
@@ -156,23 +181,32 @@ class Anchorer:
                 if got != cid:
                     raise Unavailable(f"IPFS returned {got} for a manifest whose CID is {cid}.")
                 with sessions.begin() as session:
-                    session.execute(update(AnchorBatch).where(AnchorBatch.id == batch_id)
-                                    .values(manifest_pinned_at=datetime.now(UTC)))
+                    session.execute(
+                        update(AnchorBatch)
+                        .where(AnchorBatch.id == batch_id)
+                        .values(manifest_pinned_at=datetime.now(UTC))
+                    )
             receipt = self.chain.anchor(root, count, cid)
         except (Unavailable, ChainError) as e:
             # ChainError is the chain refusing (this account is not an anchorer, no funds for gas):
             # an operator's fix, after which the same batch goes through. Either way it waits.
             with sessions.begin() as session:
-                session.execute(update(AnchorBatch).where(AnchorBatch.id == batch_id)
-                                .values(lease_until=None, last_error=f"{e.code}: {e.message}"))
+                session.execute(
+                    update(AnchorBatch)
+                    .where(AnchorBatch.id == batch_id)
+                    .values(lease_until=None, last_error=f"{e.code}: {e.message}")
+                )
             log.warning("batch waits", extra={"batch_id": batch_id, "error": e.code})
             return BatchReport(batch_id, root.hex(), count, BatchStatus.built, manifest_cid=cid, error=e.code)
         with sessions.begin() as session:
             self._finish(session, batch_id, receipt)
-        log.info("batch anchored", extra={"batch_id": batch_id, "tx_hash": receipt.tx_hash,
-                                          "block_number": receipt.block_number})
-        return BatchReport(batch_id, root.hex(), count, BatchStatus.anchored, receipt.tx_hash,
-                           receipt.block_number, cid)
+        log.info(
+            "batch anchored",
+            extra={"batch_id": batch_id, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number},
+        )
+        return BatchReport(
+            batch_id, root.hex(), count, BatchStatus.anchored, receipt.tx_hash, receipt.block_number, cid
+        )
 
     def _finish(self, session: Session, batch_id: str, receipt: AnchorReceipt) -> None:
         batch = session.get(AnchorBatch, batch_id)
@@ -186,22 +220,30 @@ class Anchorer:
         batch.anchored_at = datetime.now(UTC)
         batch.lease_until = None
         batch.last_error = None
-        regs = {r.certificate_id: r for r in session.scalars(select(Registration).where(Registration.batch_id == batch_id))}
+        regs = {
+            r.certificate_id: r
+            for r in session.scalars(select(Registration).where(Registration.batch_id == batch_id))
+        }
         order = [leaf["certificate_id"] for leaf in cert_mod.json_loads(batch.manifest)["leaves"]]
         tree = build_tree([bytes.fromhex(regs[c].leaf or "") for c in order])
         for index, certificate_id in enumerate(order):
             reg = regs[certificate_id]
             pending = session.scalars(
-                select(CertificateState).where(CertificateState.certificate_id == certificate_id,
-                                               CertificateState.state == "pending")
+                select(CertificateState).where(
+                    CertificateState.certificate_id == certificate_id, CertificateState.state == "pending"
+                )
             ).one()
             anchor = self._anchor_section(batch, receipt, reg, ["0x" + p.hex() for p in tree.proof(index)])
             unsigned = {**cert_mod.parse(pending.body), "anchor": anchor}
-            self.registry.store_state(session, certificate_id, "anchored", cert_mod.sign(unsigned, self.registry.signer))
+            self.registry.store_state(
+                session, certificate_id, "anchored", cert_mod.sign(unsigned, self.registry.signer)
+            )
             reg.status = RegistrationStatus.anchored
 
     @staticmethod
-    def _anchor_section(batch: AnchorBatch, receipt: AnchorReceipt, reg: Registration, proof: list[str]) -> dict[str, Any]:
+    def _anchor_section(
+        batch: AnchorBatch, receipt: AnchorReceipt, reg: Registration, proof: list[str]
+    ) -> dict[str, Any]:
         return {
             "chain_id": receipt.chain_id,
             "contract": receipt.contract,

@@ -10,7 +10,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from registry.db import Base, new_id, utcnow
@@ -25,8 +35,8 @@ class RegistrationStatus(enum.StrEnum):
 
 
 class BatchStatus(enum.StrEnum):
-    built = "built"          # leaves fixed, manifest maybe not pinned yet, no transaction confirmed
-    anchored = "anchored"    # root on chain; certificates being (or already) re-issued
+    built = "built"  # leaves fixed, manifest maybe not pinned yet, no transaction confirmed
+    anchored = "anchored"  # root on chain; certificates being (or already) re-issued
 
 
 class Registration(Base):

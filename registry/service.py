@@ -21,9 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry import certificate as cert_mod
-from registry.db import new_id
 from registry.canonical import CANONICALIZATION, canonicalize, content_sha256
-from registry.errors import InvalidSignature, InvalidTimestamp, NotFound, PinningUnavailable, PlagiarismSuspected, Unavailable
+from registry.db import new_id
+from registry.errors import (
+    InvalidSignature,
+    InvalidTimestamp,
+    NotFound,
+    PinningUnavailable,
+    PlagiarismSuspected,
+    Unavailable,
+)
 from registry.fingerprint import Fingerprint, fingerprint
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.models import CertificateState, Registration, RegistrationStatus
@@ -65,9 +72,17 @@ class Registered:
 
 class Registry:
     def __init__(
-        self, *, timestamper: Timestamper, signer: PlatformKey, index: SimilarityIndex, pinner: Pinner,
-        max_chars: int = 500_000, block_containment: float = BLOCK_CONTAINMENT, block_jaccard: float = BLOCK_JACCARD,
-        retry_after: timedelta = timedelta(seconds=30), index_is_shared: bool = False,
+        self,
+        *,
+        timestamper: Timestamper,
+        signer: PlatformKey,
+        index: SimilarityIndex,
+        pinner: Pinner,
+        max_chars: int = 500_000,
+        block_containment: float = BLOCK_CONTAINMENT,
+        block_jaccard: float = BLOCK_JACCARD,
+        retry_after: timedelta = timedelta(seconds=30),
+        index_is_shared: bool = False,
     ) -> None:
         self.timestamper = timestamper
         self.signer = signer
@@ -96,12 +111,15 @@ class Registry:
 
     def latest_certificate(self, session: Session, certificate_id: str) -> CertificateState:
         states = session.scalars(
-            select(CertificateState).where(CertificateState.certificate_id == certificate_id)
+            select(CertificateState)
+            .where(CertificateState.certificate_id == certificate_id)
             .order_by(CertificateState.id.desc())
         ).all()
         if not states:
-            raise NotFound("No such certificate (or it is still waiting for its timestamp).",
-                           details={"certificate_id": certificate_id})
+            raise NotFound(
+                "No such certificate (or it is still waiting for its timestamp).",
+                details={"certificate_id": certificate_id},
+            )
         return states[0]
 
     def lookup_certificate(self, session: Session, some_id: str) -> tuple[CertificateState, Registration]:
@@ -149,8 +167,11 @@ class Registry:
     def _matches(self, session: Session, prepared: Prepared) -> list[tuple[Match, Registration]]:
         self.sync_index(session)
         found = find_matches(
-            prepared.fingerprint, index=self.index, load=lambda key: self._load_fingerprint(session, key),
-            min_containment=self.block_containment, min_jaccard=self.block_jaccard,
+            prepared.fingerprint,
+            index=self.index,
+            load=lambda key: self._load_fingerprint(session, key),
+            min_containment=self.block_containment,
+            min_jaccard=self.block_jaccard,
         )
         out = []
         for match in found:
@@ -162,9 +183,15 @@ class Registry:
     @staticmethod
     def _evidence(match: Match, reg: Registration) -> dict[str, Any]:
         return {
-            "registration_id": reg.id, "certificate_id": reg.certificate_id, "work_id": reg.work_id,
-            "title": reg.title, "author_id": reg.author_id, "author_name": reg.author_name,
-            "sha256": reg.sha256, "registered_at": cert_mod.iso_utc(reg.created_at), **match.to_dict(),
+            "registration_id": reg.id,
+            "certificate_id": reg.certificate_id,
+            "work_id": reg.work_id,
+            "title": reg.title,
+            "author_id": reg.author_id,
+            "author_name": reg.author_name,
+            "sha256": reg.sha256,
+            "registered_at": cert_mod.iso_utc(reg.created_at),
+            **match.to_dict(),
         }
 
     def check(self, session: Session, *, text: bytes | str, author_id: str | None = None) -> CheckReport:
@@ -178,18 +205,27 @@ class Registry:
 
     # --- registering -------------------------------------------------------------------------
     def register(
-        self, session: Session, *, text: bytes | str, title: str, author: Author,
-        story_id: str | None = None, chapter_id: str | None = None, author_signature: str | None = None,
+        self,
+        session: Session,
+        *,
+        text: bytes | str,
+        title: str,
+        author: Author,
+        story_id: str | None = None,
+        chapter_id: str | None = None,
+        author_signature: str | None = None,
     ) -> Registered:
         prepared = self.prepare(text)
         if author_signature:
             if not author.wallet:
-                raise InvalidSignature("An author signature needs a wallet address on the profile.",
-                                       check="author_signature")
+                raise InvalidSignature(
+                    "An author signature needs a wallet address on the profile.", check="author_signature"
+                )
             verify_author_signature(prepared.sha256, author_signature, author.wallet)
 
         same = session.scalars(
-            select(Registration).where(Registration.sha256 == prepared.sha256, Registration.author_id == author.id)
+            select(Registration)
+            .where(Registration.sha256 == prepared.sha256, Registration.author_id == author.id)
             .order_by(Registration.created_at)
         ).first()
         if same is not None:
@@ -206,16 +242,29 @@ class Registry:
             if work_id is None:
                 work_id = reg.work_id
         if work_id is not None:
-            version = 1 + (session.scalar(select(func.max(Registration.version)).where(Registration.work_id == work_id)) or 0)
+            version = 1 + (
+                session.scalar(select(func.max(Registration.version)).where(Registration.work_id == work_id))
+                or 0
+            )
 
         reg_id = new_id()
         reg = Registration(
-            id=reg_id, work_id=work_id or reg_id, status=RegistrationStatus.pending_timestamp, title=title, story_id=story_id, chapter_id=chapter_id,
-            author_id=author.id, author_name=author.display_name, author_wallet=author.wallet,
-            author_signature=author_signature, sha256=prepared.sha256, length=len(prepared.canonical),
+            id=reg_id,
+            work_id=work_id or reg_id,
+            status=RegistrationStatus.pending_timestamp,
+            title=title,
+            story_id=story_id,
+            chapter_id=chapter_id,
+            author_id=author.id,
+            author_name=author.display_name,
+            author_wallet=author.wallet,
+            author_signature=author_signature,
+            sha256=prepared.sha256,
+            length=len(prepared.canonical),
             fingerprint=prepared.fingerprint.to_bytes(),
             minhash=json.dumps({**prepared.fingerprint.params(), "digest": prepared.fingerprint.digest()}),
-            leaf_nonce=secrets.token_hex(16), version=version,
+            leaf_nonce=secrets.token_hex(16),
+            version=version,
         )
         session.add(reg)
         session.flush()
@@ -241,11 +290,16 @@ class Registry:
     def _issue_pending(self, session: Session, reg: Registration, token: TimestampToken) -> CertificateState:
         reg.tsa_token = token.token_der
         reg.tsa_gen_time = token.gen_time
-        reg.timestamp_json = json.dumps({
-            "tsa": token.tsa_name, "url": token.tsa_url, "hash_algorithm": "sha256",
-            "token": base64.b64encode(token.token_der).decode(),
-            "gen_time": cert_mod.iso_utc(token.gen_time), "tsa_chain": list(token.chain_pem),
-        })
+        reg.timestamp_json = json.dumps(
+            {
+                "tsa": token.tsa_name,
+                "url": token.tsa_url,
+                "hash_algorithm": "sha256",
+                "token": base64.b64encode(token.token_der).decode(),
+                "gen_time": cert_mod.iso_utc(token.gen_time),
+                "tsa_chain": list(token.chain_pem),
+            }
+        )
         reg.issued_at = datetime.now(UTC)
         unsigned = cert_mod.build_unsigned(self._parts(reg))
         reg.leaf = cert_mod.merkle_leaf(cert_mod.core_of(unsigned), bytes.fromhex(reg.leaf_nonce)).hex()
@@ -255,20 +309,37 @@ class Registry:
         return self.store_state(session, reg.certificate_id, "pending", cert_mod.sign(unsigned, self.signer))
 
     def _parts(self, reg: Registration) -> cert_mod.Parts:
-        author: dict[str, Any] = {"id": reg.author_id, "display_name": reg.author_name, "wallet": reg.author_wallet}
+        author: dict[str, Any] = {
+            "id": reg.author_id,
+            "display_name": reg.author_name,
+            "wallet": reg.author_wallet,
+        }
         if reg.author_signature:
             author["signature"] = {"scheme": "eip191-personal-sign-sha256", "value": reg.author_signature}
         return cert_mod.Parts(
-            certificate_id=reg.certificate_id, registration_id=reg.id, issued_at=reg.issued_at or reg.created_at,
-            work={"work_id": reg.work_id, "version": reg.version, "title": reg.title,
-                  "story_id": reg.story_id, "chapter_id": reg.chapter_id},
+            certificate_id=reg.certificate_id,
+            registration_id=reg.id,
+            issued_at=reg.issued_at or reg.created_at,
+            work={
+                "work_id": reg.work_id,
+                "version": reg.version,
+                "title": reg.title,
+                "story_id": reg.story_id,
+                "chapter_id": reg.chapter_id,
+            },
             author=author,
-            content={"sha256": reg.sha256, "length": reg.length, "canonicalization": CANONICALIZATION,
-                     "minhash": json.loads(reg.minhash)},
+            content={
+                "sha256": reg.sha256,
+                "length": reg.length,
+                "canonicalization": CANONICALIZATION,
+                "minhash": json.loads(reg.minhash),
+            },
             timestamp=json.loads(reg.timestamp_json or "null"),
         )
 
-    def store_state(self, session: Session, certificate_id: str, state: str, cert: dict[str, Any]) -> CertificateState:
+    def store_state(
+        self, session: Session, certificate_id: str, state: str, cert: dict[str, Any]
+    ) -> CertificateState:
         """Keep the exact bytes of a certificate state, then try to pin them (IPFS may be down)."""
         body = cert_mod.serialize(cert)
         row = CertificateState(certificate_id=certificate_id, state=state, body=body, cid=cid_for_bytes(body))
@@ -292,10 +363,13 @@ class Registry:
     def retry_timestamps(self, session: Session, *, limit: int = 50) -> int:
         now = datetime.now(UTC)
         due = session.scalars(
-            select(Registration).where(
+            select(Registration)
+            .where(
                 Registration.status == RegistrationStatus.pending_timestamp,
                 (Registration.next_attempt_at.is_(None)) | (Registration.next_attempt_at <= now),
-            ).order_by(Registration.created_at).limit(limit)
+            )
+            .order_by(Registration.created_at)
+            .limit(limit)
         ).all()
         done = 0
         for reg in due:
@@ -306,7 +380,10 @@ class Registry:
 
     def pin_pending(self, session: Session, *, limit: int = 100) -> int:
         rows = session.scalars(
-            select(CertificateState).where(CertificateState.pinned_at.is_(None)).order_by(CertificateState.id).limit(limit)
+            select(CertificateState)
+            .where(CertificateState.pinned_at.is_(None))
+            .order_by(CertificateState.id)
+            .limit(limit)
         ).all()
         pinned = 0
         for row in rows:
@@ -315,5 +392,3 @@ class Registry:
                 break
             pinned += 1
         return pinned
-
-

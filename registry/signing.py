@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from registry.errors import ConfigurationError, InvalidSignature
 from registry.keystore import read_or_create_secret
 
@@ -41,11 +42,15 @@ class PlatformKey:
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> PlatformKey:
-        return cls.from_pem(read_or_create_secret(data_dir / "keys" / "platform-ed25519.pem", _pem_for_new_key))
+        return cls.from_pem(
+            read_or_create_secret(data_dir / "keys" / "platform-ed25519.pem", _pem_for_new_key)
+        )
 
     @property
     def public_raw(self) -> bytes:
-        return self.private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
 
     @property
     def key_id(self) -> str:
@@ -65,7 +70,9 @@ def verify_ed25519(public_b64: str, signature_b64: str, message: bytes) -> None:
         public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64, validate=True))
         public.verify(base64.b64decode(signature_b64, validate=True), message)
     except (_CryptoInvalidSignature, ValueError) as e:
-        raise InvalidSignature("The platform signature does not match the certificate.", check="signature") from e
+        raise InvalidSignature(
+            "The platform signature does not match the certificate.", check="signature"
+        ) from e
 
 
 def author_message(sha256_hex: str) -> bytes:
@@ -80,7 +87,9 @@ def recover_author(sha256_hex: str, signature_hex: str) -> str:
     from eth_account.messages import encode_defunct
 
     try:
-        return Account.recover_message(encode_defunct(primitive=author_message(sha256_hex)), signature=signature_hex)
+        return Account.recover_message(
+            encode_defunct(primitive=author_message(sha256_hex)), signature=signature_hex
+        )
     except Exception as e:  # eth-account raises several unrelated types for malformed signatures
         raise InvalidSignature("The author signature is malformed.", check="author_signature") from e
 
@@ -90,5 +99,6 @@ def verify_author_signature(sha256_hex: str, signature_hex: str, wallet: str) ->
     if signer.lower() != wallet.lower():
         raise InvalidSignature(
             "The author signature was not made by the author's wallet.",
-            check="author_signature", details={"recovered": signer, "wallet": wallet},
+            check="author_signature",
+            details={"recovered": signer, "wallet": wallet},
         )

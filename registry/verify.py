@@ -26,7 +26,16 @@ from registry.merkle import verify_proof
 from registry.signing import verify_author_signature
 from registry.timestamp import verify_token
 
-CHECKS = ("format", "content_hash", "signature", "author_signature", "timestamp", "merkle_proof", "chain", "cid")
+CHECKS = (
+    "format",
+    "content_hash",
+    "signature",
+    "author_signature",
+    "timestamp",
+    "merkle_proof",
+    "chain",
+    "cid",
+)
 
 
 class ChainReader(Protocol):
@@ -75,8 +84,13 @@ def _hex(value: str) -> bytes:
 
 
 def verify_certificate(
-    data: bytes, *, text: bytes | str | None = None, tsa_roots_pem: list[bytes] | None = None,
-    chain: ChainReader | None = None, expected_cid: str | None = None, platform_key_id: str | None = None,
+    data: bytes,
+    *,
+    text: bytes | str | None = None,
+    tsa_roots_pem: list[bytes] | None = None,
+    chain: ChainReader | None = None,
+    expected_cid: str | None = None,
+    platform_key_id: str | None = None,
 ) -> Report:
     report = Report()
     try:
@@ -152,14 +166,22 @@ def _timestamp(cert: dict[str, Any], roots: list[bytes] | None) -> tuple[str, st
         if not chain:
             raise VerificationError("no TSA chain in the certificate and no --tsa-ca given")
         roots = [chain[-1]]
-    verified = verify_token(base64.b64decode(ts["token"]), digest=_hex(cert["content"]["sha256"]), roots_pem=roots)
+    verified = verify_token(
+        base64.b64decode(ts["token"]), digest=_hex(cert["content"]["sha256"]), roots_pem=roots
+    )
     claimed = datetime.fromisoformat(ts["gen_time"].replace("Z", "+00:00"))
     if abs((verified.gen_time - claimed).total_seconds()) > 1:
-        raise VerificationError(f"token time {verified.gen_time.isoformat()} differs from gen_time {ts['gen_time']}")
+        raise VerificationError(
+            f"token time {verified.gen_time.isoformat()} differs from gen_time {ts['gen_time']}"
+        )
     root = x509.load_pem_x509_certificate(roots[0])
     fingerprint = root.fingerprint(hashes.SHA256()).hex()[:16]
     source = "pinned root" if pinned else "root taken from the certificate; pin it with --tsa-ca"
-    return "ok", f"RFC 3161 token of {verified.gen_time.isoformat()} by {ts.get('tsa')} ({source}, sha256 {fingerprint})"
+    return (
+        "ok",
+        f"RFC 3161 token of {verified.gen_time.isoformat()} by {ts.get('tsa')} "
+        f"({source}, sha256 {fingerprint})",
+    )
 
 
 def _merkle(cert: dict[str, Any]) -> tuple[str, str]:
@@ -168,7 +190,9 @@ def _merkle(cert: dict[str, Any]) -> tuple[str, str]:
         return "skip", "not anchored yet (pending)"
     leaf = cert_mod.merkle_leaf(cert_mod.core_of(cert), bytes.fromhex(anchor["leaf_nonce"]))
     if leaf != _hex(anchor["leaf"]):
-        raise VerificationError(f"the certificate hashes to leaf 0x{leaf.hex()}, anchor says {anchor['leaf']}")
+        raise VerificationError(
+            f"the certificate hashes to leaf 0x{leaf.hex()}, anchor says {anchor['leaf']}"
+        )
     verify_proof(leaf, [_hex(p) for p in anchor["proof"]], _hex(anchor["merkle_root"]))
     return "ok", f"leaf in root {anchor['merkle_root']} ({len(anchor['proof'])} proof steps)"
 
@@ -180,13 +204,19 @@ def _chain(cert: dict[str, Any], chain: ChainReader | None) -> tuple[str, str]:
     if chain is None:
         return "skip", "no chain to ask (--rpc URL)"
     if chain.chain_id() != anchor["chain_id"]:
-        raise VerificationError(f"the node is on chain {chain.chain_id()}, the anchor on chain {anchor['chain_id']}")
+        raise VerificationError(
+            f"the node is on chain {chain.chain_id()}, the anchor on chain {anchor['chain_id']}"
+        )
     root = _hex(anchor["merkle_root"])
-    if not chain.contract_verify(anchor["contract"], _hex(anchor["leaf"]), [_hex(p) for p in anchor["proof"]], root):
+    if not chain.contract_verify(
+        anchor["contract"], _hex(anchor["leaf"]), [_hex(p) for p in anchor["proof"]], root
+    ):
         raise VerificationError(f"contract {anchor['contract']} answers verify(leaf, proof, root) = false")
     at = chain.contract_anchored_at(anchor["contract"], root)
     if at != anchor["block_timestamp"]:
-        raise VerificationError(f"root anchored at {at} on chain, certificate says {anchor['block_timestamp']}")
+        raise VerificationError(
+            f"root anchored at {at} on chain, certificate says {anchor['block_timestamp']}"
+        )
     return "ok", f"verify() true on chain {anchor['chain_id']} at {anchor['contract']}, anchored at {at}"
 
 
@@ -195,7 +225,8 @@ def _cid(data: bytes, expected: str | None) -> tuple[str, str]:
     canonical = cert_mod.serialize(cert_mod.parse(data))
     if canonical != data:
         raise VerificationError(
-            f"the file is not in canonical (JCS) form; its canonical bytes have CID {cid_for_bytes(canonical)}"
+            "the file is not in canonical (JCS) form; its canonical bytes have CID "
+            f"{cid_for_bytes(canonical)}"
         )
     if expected and expected != cid:
         raise VerificationError(f"bytes have CID {cid}, expected {expected}")

@@ -28,7 +28,8 @@ def open_container(*, migrate: bool = True, log_level: str | None = None) -> Ite
     from api.container import Container  # the whole platform loads only for commands that need it
 
     settings = Settings()
-    configure_logging(log_level or ("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level))
+    quiet = "WARNING" if settings.log_level.upper() == "INFO" else settings.log_level
+    configure_logging(log_level or quiet)
     container = Container(settings)
     try:
         if migrate:

@@ -34,19 +34,25 @@ def _fail(e: RegistryError, *, as_json: bool, code: int) -> typer.Exit:
         err.print(f"[red]{e.code}[/red]: {e.message}")
         evidence = e.details.get("evidence") if isinstance(e.details, dict) else None
         if evidence:
-            err.print(f"  matches {evidence.get('title')!r} by {evidence.get('author_name')} "
-                      f"(registration {evidence.get('registration_id')}, "
-                      f"containment {evidence.get('containment', 0):.2f}, jaccard {evidence.get('jaccard', 0):.2f})")
+            err.print(
+                f"  matches {evidence.get('title')!r} by {evidence.get('author_name')} "
+                f"(registration {evidence.get('registration_id')}, "
+                f"containment {evidence.get('containment', 0):.2f}, jaccard {evidence.get('jaccard', 0):.2f})"
+            )
     return typer.Exit(code)
 
 
 @app.command()
 def register(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="UTF-8 text of the work."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="UTF-8 text of the work."
+    ),
     title: str = typer.Option(..., help="Title of the work."),
     author: str = typer.Option(..., help="Author's name (the local author id is derived from it)."),
     out: Path | None = typer.Option(None, help="Write the certificate's exact bytes here."),
-    as_json: bool = typer.Option(False, "--json", help="Print {registration_id, certificate_id, status, sha256}."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print {registration_id, certificate_id, status, sha256}."
+    ),
 ) -> None:
     """Register a text: fingerprint, plagiarism check, RFC 3161 timestamp, signed certificate."""
     from registry.service import Author
@@ -55,12 +61,18 @@ def register(
         try:
             with session_scope(container.session_factory) as session:
                 result = container.registry.register(
-                    session, text=file.read_bytes(), title=title,
+                    session,
+                    text=file.read_bytes(),
+                    title=title,
                     author=Author(id=f"local:{author.strip().lower()}", display_name=author.strip()),
                 )
                 reg, state = result.registration, result.certificate
-                summary = {"registration_id": reg.id, "certificate_id": reg.certificate_id,
-                           "status": reg.status.value, "sha256": reg.sha256}
+                summary = {
+                    "registration_id": reg.id,
+                    "certificate_id": reg.certificate_id,
+                    "status": reg.status.value,
+                    "sha256": reg.sha256,
+                }
                 body, cid = (state.body, state.cid) if state else (None, None)
         except PlagiarismSuspected as e:
             raise _fail(e, as_json=as_json, code=EXIT_REFUSED) from e
@@ -87,7 +99,8 @@ def _reader_chain(
     url = rpc or settings.chain_rpc_url
     if url:
         return Web3Chain.from_rpc(
-            url, license_registry_address=license_registry or settings.license_registry_address)
+            url, license_registry_address=license_registry or settings.license_registry_address
+        )
     if (settings.data_dir / "chain").exists():
         return embedded_chain(settings.data_dir, read_only=True)
     return None
@@ -96,8 +109,12 @@ def _reader_chain(
 @app.command()
 def verify(
     certificate: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
-    text: Path | None = typer.Option(None, exists=True, dir_okay=False, help="The work's text, to check its hash."),
-    rpc: str | None = typer.Option(None, help="EVM JSON-RPC URL to ask (default: configured or embedded chain)."),
+    text: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="The work's text, to check its hash."
+    ),
+    rpc: str | None = typer.Option(
+        None, help="EVM JSON-RPC URL to ask (default: configured or embedded chain)."
+    ),
     tsa_ca: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Pin the TSA root (PEM)."),
     cid: str | None = typer.Option(None, help="Expected CID of the certificate file."),
     as_json: bool = typer.Option(False, "--json", help="Print a list of {check, ok, detail}."),
@@ -121,8 +138,11 @@ def verify(
             report = verify_bundle(data, chain=chain, tsa_roots_pem=roots)  # type: ignore[arg-type]
         else:
             report = verify_certificate(
-                data, text=text.read_bytes() if text else None,
-                tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None, chain=chain, expected_cid=cid,
+                data,
+                text=text.read_bytes() if text else None,
+                tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None,
+                chain=chain,
+                expected_cid=cid,
             )
     finally:
         close = getattr(chain, "close", None)
@@ -153,8 +173,12 @@ def certificate(
             state, reg = container.registry.lookup_certificate(session, certificate_id)
         except RegistryError as e:
             raise _fail(e, as_json=as_json, code=1) from e
-        doc = {"id": state.certificate_id, "status": reg.status.value, "cid": state.cid,
-               "anchor": json.loads(state.body).get("anchor")}
+        doc = {
+            "id": state.certificate_id,
+            "status": reg.status.value,
+            "cid": state.cid,
+            "anchor": json.loads(state.body).get("anchor"),
+        }
         body = state.body
     if out is not None:
         out.write_bytes(body)
@@ -179,8 +203,10 @@ def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
     elif not rows:
         err.print("nothing pending")
     for r in reports if not as_json else []:
-        line = (f"batch {r.batch_id}: root 0x{r.root}  {r.leaf_count} registrations  "
-                f"tx {r.tx_hash}  block {r.block_number}  manifest {r.manifest_cid}")
+        line = (
+            f"batch {r.batch_id}: root 0x{r.root}  {r.leaf_count} registrations  "
+            f"tx {r.tx_hash}  block {r.block_number}  manifest {r.manifest_cid}"
+        )
         err.print(line if r.error is None else f"batch {r.batch_id}: waiting ({r.error})")
     if any(r.error for r in reports):
         raise typer.Exit(1)

@@ -18,15 +18,20 @@ def _probe(check: Any) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         details = check() or {}
-    except Exception as e:  # noqa: BLE001 — a health probe reports every failure, whatever its type
-        return {"status": "down", "error": f"{type(e).__name__}: {e}"[:300],
-                "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    except Exception as e:
+        return {
+            "status": "down",
+            "error": f"{type(e).__name__}: {e}"[:300],
+            "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
     return {**details, "status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
 @router.get("/health")
 async def health(container: ContainerDep) -> JSONResponse:
-    checks = {name: await run_in_threadpool(_probe, check) for name, check in container.health_checks().items()}
+    checks = {
+        name: await run_in_threadpool(_probe, check) for name, check in container.health_checks().items()
+    }
     down = [name for name, result in checks.items() if result["status"] != "up"]
     overall = "ok" if not down else ("down" if "database" in down else "degraded")
     body = {"status": overall, "dependencies": checks, "down": down}

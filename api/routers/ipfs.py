@@ -19,7 +19,11 @@ router = APIRouter(tags=["ipfs"])
 async def get_cid(cid: str, request: Request, container: ContainerDep) -> Response:
     cid = normalize_cid(cid)
     etag = etag_for(cid)
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable", "X-Ipfs-Path": f"/ipfs/{cid}"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Ipfs-Path": f"/ipfs/{cid}",
+    }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     data = await run_in_threadpool(container.pinner.get, cid)

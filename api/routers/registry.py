@@ -36,10 +36,13 @@ def _result(registered: Registered) -> RegistrationResult:
 
 
 @router.post("/registrations", status_code=status.HTTP_201_CREATED, response_model=RegistrationResult)
-def register(body: RegistrationIn, user: WriterUser, container: ContainerDep, session: SessionDep,
-             response: Response) -> RegistrationResult:
+def register(
+    body: RegistrationIn, user: WriterUser, container: ContainerDep, session: SessionDep, response: Response
+) -> RegistrationResult:
     registered = container.registry.register(
-        session, text=body.text, title=body.title,
+        session,
+        text=body.text,
+        title=body.title,
         author=Author(id=user.id, display_name=user.public_name, wallet=user.wallet_address),
         author_signature=body.author_signature,
     )
@@ -49,8 +52,9 @@ def register(body: RegistrationIn, user: WriterUser, container: ContainerDep, se
 
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationResult)
-def get_registration(registration_id: str, user: CurrentUser, container: ContainerDep,
-                     session: SessionDep) -> RegistrationResult:
+def get_registration(
+    registration_id: str, user: CurrentUser, container: ContainerDep, session: SessionDep
+) -> RegistrationResult:
     reg = container.registry.get(session, registration_id)
     if reg.author_id != user.id and user.role != Role.admin:
         raise Forbidden("Only the author can see this registration; its certificate is public.")
@@ -58,13 +62,18 @@ def get_registration(registration_id: str, user: CurrentUser, container: Contain
 
 
 @router.get("/certificates/{certificate_id}", responses={200: {"content": {"application/json": {}}}})
-def get_certificate(certificate_id: str, container: ContainerDep, session: SessionDep,
-                    request: Request) -> Response:
+def get_certificate(
+    certificate_id: str, container: ContainerDep, session: SessionDep, request: Request
+) -> Response:
     """The exact certificate bytes (latest state). Public: certificates are published on IPFS anyway."""
     state = container.registry.latest_certificate(session, certificate_id)
     etag = f'"{state.cid}"'
-    headers = {"ETag": etag, "X-Certificate-CID": state.cid, "X-Certificate-State": state.state,
-               "Cache-Control": "no-cache"}
+    headers = {
+        "ETag": etag,
+        "X-Certificate-CID": state.cid,
+        "X-Certificate-State": state.state,
+        "Cache-Control": "no-cache",
+    }
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(state.body, media_type="application/json", headers=headers)
@@ -82,8 +91,11 @@ async def verify(body: VerifyIn, container: ContainerDep) -> VerifyOut:
     data = body.certificate.encode() if isinstance(body.certificate, str) else serialize(body.certificate)
     report = await run_in_threadpool(container.verify_certificate, data, body.text, body.expected_cid)
     failed = report.first_failure
-    return VerifyOut(ok=report.ok, first_failure=failed.check if failed else None,
-                     checks=[r.as_dict() for r in report.results])
+    return VerifyOut(
+        ok=report.ok,
+        first_failure=failed.check if failed else None,
+        checks=[r.as_dict() for r in report.results],
+    )
 
 
 @router.post("/verify/upload", response_model=VerifyOut)
@@ -98,10 +110,15 @@ async def verify_upload(
         raise BadRequest("The certificate file is empty.")
     report = await run_in_threadpool(container.verify_certificate, data, text_bytes, None)
     failed = report.first_failure
-    return VerifyOut(ok=report.ok, first_failure=failed.check if failed else None,
-                     checks=[r.as_dict() for r in report.results])
+    return VerifyOut(
+        ok=report.ok,
+        first_failure=failed.check if failed else None,
+        checks=[r.as_dict() for r in report.results],
+    )
 
 
-@router.get("/tsa/ca.pem", response_class=Response, responses={200: {"content": {"application/x-pem-file": {}}}})
+@router.get(
+    "/tsa/ca.pem", response_class=Response, responses={200: {"content": {"application/x-pem-file": {}}}}
+)
 def tsa_ca(container: ContainerDep) -> Response:
     return Response(b"".join(container.timestamper.trust_roots_pem()), media_type="application/x-pem-file")

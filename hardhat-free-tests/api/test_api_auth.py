@@ -122,10 +122,16 @@ def test_profile_requires_token_and_updates(client):
     assert client.get("/auth/profile").status_code == 401
     access = login(client).json()["access_token"]
     headers = {"Authorization": f"Bearer {access}"}
-    r = client.put("/auth/profile", headers=headers, json={
-        "display_name": "Ada L.", "bio": "Writes in Lagos.", "preferred_language": "yo-NG",
-        "wallet_address": "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
-    })
+    r = client.put(
+        "/auth/profile",
+        headers=headers,
+        json={
+            "display_name": "Ada L.",
+            "bio": "Writes in Lagos.",
+            "preferred_language": "yo-NG",
+            "wallet_address": "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["wallet_address"] == "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
     assert client.get("/auth/profile", headers=headers).json()["display_name"] == "Ada L."
@@ -141,7 +147,9 @@ def test_profile_rejects_bad_wallet(client, container, session, wallet):
 
 def test_expired_access_token_is_401(client, container, session):
     user = make_user(session, container)
-    old = container.tokens.issue_access(user_id=user.id, role="writer", now=datetime.now(UTC) - timedelta(hours=1))
+    old = container.tokens.issue_access(
+        user_id=user.id, role="writer", now=datetime.now(UTC) - timedelta(hours=1)
+    )
     r = client.get("/auth/profile", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401 and "expired" in r.json()["error"]["message"]
     assert r.headers["www-authenticate"] == "Bearer"
@@ -150,7 +158,7 @@ def test_expired_access_token_is_401(client, container, session):
 def test_tampered_and_foreign_jwts_are_401(client, container, session):
     user = make_user(session, container, role="reader")
     good = container.tokens.issue_access(user_id=user.id, role="reader")
-    header, payload, sig = good.split(".")
+    header, _payload, sig = good.split(".")
     claims = jwt.decode(good, options={"verify_signature": False})
     claims["role"] = "admin"
     forged_payload = jwt.encode(claims, "x", algorithm="HS256").split(".")[1]

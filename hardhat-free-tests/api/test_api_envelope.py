@@ -42,7 +42,9 @@ def test_validation_error_is_422_with_field_details(client):
 
 
 def test_malformed_json_is_400(client):
-    r = client.post("/auth/login", content=b'{"email": "a", "password": ', headers={"content-type": "application/json"})
+    r = client.post(
+        "/auth/login", content=b'{"email": "a", "password": ', headers={"content-type": "application/json"}
+    )
     assert_envelope(r, 400, "MALFORMED_JSON")
 
 

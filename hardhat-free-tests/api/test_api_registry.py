@@ -17,8 +17,9 @@ def writer(session, container):
 
 
 def register(client, container, user, text, title="Chapter"):
-    return client.post("/registry/registrations", json={"title": title, "text": text},
-                       headers=auth_headers(container, user))
+    return client.post(
+        "/registry/registrations", json={"title": title, "text": text}, headers=auth_headers(container, user)
+    )
 
 
 def test_writer_registers_and_gets_certificate(client, container, writer):
@@ -35,7 +36,9 @@ def test_writer_registers_and_gets_certificate(client, container, writer):
 @pytest.mark.parametrize("role,status", [("reader", 403), ("studio", 403), (None, 401)])
 def test_only_writers_register(client, container, session, role, status):
     headers = auth_headers(container, make_user(session, container, role=role)) if role else {}
-    r = client.post("/registry/registrations", json={"title": "x", "text": chapter_text(901)}, headers=headers)
+    r = client.post(
+        "/registry/registrations", json={"title": "x", "text": chapter_text(901)}, headers=headers
+    )
     assert r.status_code == status and r.json()["error"]["code"] in ("FORBIDDEN", "UNAUTHORIZED")
 
 
@@ -46,17 +49,31 @@ def test_certificate_served_as_exact_bytes_with_cid_etag(client, container, writ
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert cid_for_bytes(r.content) == reg["certificate_cid"] == r.headers["x-certificate-cid"]
     assert r.headers["etag"] == f'"{reg["certificate_cid"]}"'
-    assert client.get(f"/registry/certificates/{cert_id}", headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+    assert (
+        client.get(
+            f"/registry/certificates/{cert_id}", headers={"If-None-Match": r.headers["etag"]}
+        ).status_code
+        == 304
+    )
     assert client.get("/registry/certificates/nope").json()["error"]["code"] == "NOT_FOUND"
 
 
 def test_registration_visible_to_its_author_only(client, container, session, writer):
     reg_id = register(client, container, writer, chapter_text(903)).json()["registration"]["id"]
-    assert client.get(f"/registry/registrations/{reg_id}", headers=auth_headers(container, writer)).status_code == 200
+    assert (
+        client.get(f"/registry/registrations/{reg_id}", headers=auth_headers(container, writer)).status_code
+        == 200
+    )
     other = make_user(session, container, role="writer")
-    assert client.get(f"/registry/registrations/{reg_id}", headers=auth_headers(container, other)).status_code == 403
+    assert (
+        client.get(f"/registry/registrations/{reg_id}", headers=auth_headers(container, other)).status_code
+        == 403
+    )
     admin = make_user(session, container, role="admin")
-    assert client.get(f"/registry/registrations/{reg_id}", headers=auth_headers(container, admin)).status_code == 200
+    assert (
+        client.get(f"/registry/registrations/{reg_id}", headers=auth_headers(container, admin)).status_code
+        == 200
+    )
 
 
 def test_copy_by_another_writer_is_409_with_evidence(client, container, session, writer):
@@ -73,7 +90,9 @@ def test_copy_by_another_writer_is_409_with_evidence(client, container, session,
 def test_check_returns_evidence_without_registering(client, container, session, writer):
     register(client, container, writer, chapter_text(905))
     other = make_user(session, container, role="writer")
-    r = client.post("/registry/check", json={"text": chapter_text(905)}, headers=auth_headers(container, other))
+    r = client.post(
+        "/registry/check", json={"text": chapter_text(905)}, headers=auth_headers(container, other)
+    )
     assert r.status_code == 200 and r.json()["would_be_refused"] is True
     assert r.json()["matches"][0]["author_id"] == writer.id
     # Checking registered nothing: the original author can still be the only owner.
@@ -94,7 +113,9 @@ def test_public_verify_json_and_upload(client, container, writer):
     assert {c["check"]: c["status"] for c in ok.json()["checks"]}["content_hash"] == "ok"
     bad = client.post("/registry/verify", json={"certificate": body.decode(), "text": text + " extra"})
     assert bad.json()["ok"] is False and bad.json()["first_failure"] == "content_hash"
-    up = client.post("/registry/verify/upload", files={"certificate": ("c.json", body), "text": ("t.txt", text.encode())})
+    up = client.post(
+        "/registry/verify/upload", files={"certificate": ("c.json", body), "text": ("t.txt", text.encode())}
+    )
     assert up.status_code == 200 and up.json()["ok"] is True
     as_object = client.post("/registry/verify", json={"certificate": json.loads(body)})
     assert as_object.json()["ok"] is True
@@ -134,4 +155,7 @@ def test_health_names_the_dependency_that_is_down(container, client):
     body = r.json()
     assert r.status_code == 200 and body["status"] == "degraded"
     assert sorted(body["down"]) == ["chain", "ipfs"]
-    assert body["dependencies"]["chain"]["status"] == "down" and body["dependencies"]["database"]["status"] == "up"
+    assert (
+        body["dependencies"]["chain"]["status"] == "down"
+        and body["dependencies"]["database"]["status"] == "up"
+    )

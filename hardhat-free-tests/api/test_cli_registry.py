@@ -34,7 +34,17 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_register_json_is_the_only_stdout(cli, tmp_path):
     text = write(tmp_path, "ch.txt", chapter_text(950))
-    r = cli("register", str(text), "--title", "One", "--author", "Amina", "--json", "--out", str(tmp_path / "c.json"))
+    r = cli(
+        "register",
+        str(text),
+        "--title",
+        "One",
+        "--author",
+        "Amina",
+        "--json",
+        "--out",
+        str(tmp_path / "c.json"),
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert set(doc) == {"registration_id", "certificate_id", "status", "sha256"}
@@ -45,7 +55,9 @@ def test_register_json_is_the_only_stdout(cli, tmp_path):
 def test_register_verify_tamper_anchor_verify(cli, tmp_path):
     text = write(tmp_path, "ch.txt", chapter_text(951))
     cert = tmp_path / "c.json"
-    assert cli("register", str(text), "--title", "One", "--author", "Amina", "--out", str(cert)).exit_code == 0
+    assert (
+        cli("register", str(text), "--title", "One", "--author", "Amina", "--out", str(cert)).exit_code == 0
+    )
     ok = cli("verify", str(cert), "--text", str(text), "--json")
     assert ok.exit_code == 0, ok.output
     assert {c["check"]: c["ok"] for c in json.loads(ok.stdout)}["content_hash"] is True
@@ -56,7 +68,7 @@ def test_register_verify_tamper_anchor_verify(cli, tmp_path):
 
     data = cert.read_bytes()
     i = data.index(b'"title":"One"') + 9
-    (tmp_path / "t.json").write_bytes(data[:i] + b"X" + data[i + 1:])
+    (tmp_path / "t.json").write_bytes(data[:i] + b"X" + data[i + 1 :])
     tampered = cli("verify", str(tmp_path / "t.json"), "--text", str(text))
     assert tampered.exit_code == 1 and "verification failed at: signature" in tampered.stderr
 
@@ -99,9 +111,23 @@ def test_token_verifies_with_openssl(cli, tmp_path):
     (tmp_path / "tsa.pem").write_text(doc["timestamp"]["tsa_chain"][0])
     (tmp_path / "ca.pem").write_text(cli("tsa-ca").stdout)
     out = subprocess.run(
-        ["openssl", "ts", "-verify", "-digest", doc["content"]["sha256"], "-token_in", "-in",
-         str(tmp_path / "token.der"), "-CAfile", str(tmp_path / "ca.pem"), "-untrusted", str(tmp_path / "tsa.pem")],
-        capture_output=True, text=True, check=False,
+        [
+            "openssl",
+            "ts",
+            "-verify",
+            "-digest",
+            doc["content"]["sha256"],
+            "-token_in",
+            "-in",
+            str(tmp_path / "token.der"),
+            "-CAfile",
+            str(tmp_path / "ca.pem"),
+            "-untrusted",
+            str(tmp_path / "tsa.pem"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert out.returncode == 0 and "Verification: OK" in out.stdout
 
@@ -111,15 +137,32 @@ def test_anchored_root_survives_a_restart_of_the_embedded_chain(tmp_path):
     env = {"LEGATO_DATA_DIR": str(tmp_path / "var"), "PATH": str(Path(sys.executable).parent)}
     legato = [sys.executable, "-m", "api.cli"]
     text = write(tmp_path, "ch.txt", chapter_text(954))
-    first = subprocess.run(legato + ["register", str(text), "--title", "P", "--author", "A", "--json"],
-                           env=env, capture_output=True, text=True, check=True)
+    first = subprocess.run(
+        [*legato, "register", str(text), "--title", "P", "--author", "A", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     cert_id = json.loads(first.stdout)["certificate_id"]
-    anchored = json.loads(subprocess.run(legato + ["anchor", "--json"], env=env, capture_output=True, text=True,
-                                         check=True).stdout)[0]
-    subprocess.run(legato + ["certificate", cert_id, "--out", str(tmp_path / "a.json")], env=env, check=True,
-                   capture_output=True)
-    verified = subprocess.run(legato + ["verify", str(tmp_path / "a.json"), "--text", str(text), "--json"],
-                              env=env, capture_output=True, text=True, check=False)
+    anchored = json.loads(
+        subprocess.run(
+            [*legato, "anchor", "--json"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+    )[0]
+    subprocess.run(
+        [*legato, "certificate", cert_id, "--out", str(tmp_path / "a.json")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    verified = subprocess.run(
+        [*legato, "verify", str(tmp_path / "a.json"), "--text", str(text), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert verified.returncode == 0, verified.stderr
     chain = {c["check"]: c["detail"] for c in json.loads(verified.stdout)}["chain"]
     anchor = json.loads((tmp_path / "a.json").read_bytes())["anchor"]

@@ -20,12 +20,15 @@ def test_migrated_schema_matches_models(engine):
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
+
     # Full-text search tables and their indexes are created by hand in migrations and are not models;
     # ignore only those.
     def is_fts(entry: tuple) -> bool:
         obj = entry[1]
         table = getattr(obj, "table", obj)
-        return entry[0] in ("remove_table", "remove_index") and str(getattr(table, "name", "")).startswith("fts_")
+        return entry[0] in ("remove_table", "remove_index") and str(getattr(table, "name", "")).startswith(
+            "fts_"
+        )
 
     diff = [d for d in diff if not is_fts(d)]
     assert diff == [], diff

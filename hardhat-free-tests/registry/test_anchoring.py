@@ -22,15 +22,24 @@ UNREACHABLE = "http://127.0.0.1:9"
 
 
 def register_many(container, session, n: int, seed: int) -> list[Registration]:
-    regs = [container.registry.register(session, text=chapter_text(seed + i), title=f"Ch {i}", author=AUTHOR).registration
-            for i in range(n)]
+    regs = [
+        container.registry.register(
+            session, text=chapter_text(seed + i), title=f"Ch {i}", author=AUTHOR
+        ).registration
+        for i in range(n)
+    ]
     session.commit()
     return regs
 
 
 def anchorer(container, **overrides) -> Anchorer:
-    values = {"registry": container.registry, "chain": container.chain, "pinner": container.pinner,
-              "max_size": 256, "max_age": timedelta(seconds=60)}
+    values = {
+        "registry": container.registry,
+        "chain": container.chain,
+        "pinner": container.pinner,
+        "max_size": 256,
+        "max_age": timedelta(seconds=60),
+    }
     values.update(overrides)
     return Anchorer(**values)
 
@@ -49,8 +58,12 @@ def test_three_registrations_one_transaction_each_verifies_fully(container, sess
         assert state.state == "anchored" and state.pinned_at is not None
         cert = json.loads(state.body)
         assert cert["anchor"]["tx_hash"] == reports[0].tx_hash and cert["anchor"]["leaf_count"] == 3
-        report = verify_certificate(state.body, text=chapter_text(100 + i), chain=container.chain,
-                                    tsa_roots_pem=container.timestamper.trust_roots_pem())
+        report = verify_certificate(
+            state.body,
+            text=chapter_text(100 + i),
+            chain=container.chain,
+            tsa_roots_pem=container.timestamper.trust_roots_pem(),
+        )
         assert report.ok, report.results
         assert {r.check: r.status for r in report.results}["chain"] == "ok"
 
@@ -62,7 +75,8 @@ def test_anchored_certificate_keeps_the_pending_core(container, session, session
     anchored = container.registry.latest_certificate(session, reg.certificate_id).body
     p, a = json.loads(pending), json.loads(anchored)
     assert {k: v for k, v in p.items() if k not in ("anchor", "signature")} == {
-        k: v for k, v in a.items() if k not in ("anchor", "signature")}
+        k: v for k, v in a.items() if k not in ("anchor", "signature")
+    }
     assert a["anchor"]["leaf"] == "0x" + reg.leaf
 
 
@@ -112,14 +126,19 @@ def test_chain_down_batch_waits_then_anchors_once(container, session, session_fa
     done = anchorer(container).run_once(session_factory)
     assert [r.batch_id for r in done] == [batch.id] and done[0].root == waiting[0].root
     assert done[0].status == BatchStatus.anchored
-    assert session.scalar(select(AnchorBatch.id).where(AnchorBatch.id != batch.id, AnchorBatch.root != "")) is None
+    assert (
+        session.scalar(select(AnchorBatch.id).where(AnchorBatch.id != batch.id, AnchorBatch.root != ""))
+        is None
+    )
 
 
 def test_ipfs_down_nothing_is_sent_to_the_chain(container, session, session_factory):
     register_many(container, session, 1, seed=170)
     container.chain.registry_address()
     block_before = container.chain.w3.eth.block_number
-    report = anchorer(container, pinner=KuboPinner(api=UNREACHABLE, timeout=1)).run_once(session_factory, force=True)[0]
+    report = anchorer(container, pinner=KuboPinner(api=UNREACHABLE, timeout=1)).run_once(
+        session_factory, force=True
+    )[0]
     assert report.status == BatchStatus.built and report.error == "IPFS_UNAVAILABLE"
     assert container.chain.w3.eth.block_number == block_before
     assert anchorer(container).run_once(session_factory)[0].status == BatchStatus.anchored
@@ -169,7 +188,9 @@ def test_two_workers_never_take_the_same_registrations(container, engine):
     marker = "u-skip-locked"
     with factory.begin() as s:
         for i in range(4):
-            container.registry.register(s, text=chapter_text(300 + i), title=f"S{i}", author=Author(marker, "S"))
+            container.registry.register(
+                s, text=chapter_text(300 + i), title=f"S{i}", author=Author(marker, "S")
+            )
     try:
         a, b = factory(), factory()
         batch_a = anchorer(container, max_size=2).form_batch(a, force=True)  # holds its row locks

@@ -31,20 +31,28 @@ def registry(container) -> Registry:
 
 def test_register_issues_signed_timestamped_pinned_certificate(registry, session, container):
     text = chapter_text(1)
-    result = registry.register(session, text=text, title="The Harmattan", author=AMINA, story_id="s1",
-                               chapter_id="c1")
+    result = registry.register(
+        session, text=text, title="The Harmattan", author=AMINA, story_id="s1", chapter_id="c1"
+    )
     reg, state = result.registration, result.certificate
     assert result.created and reg.status == RegistrationStatus.pending_anchor
     cert = json.loads(state.body)
     assert cert["schema"] == "legato.certificate/v1" and cert["id"] == reg.certificate_id
-    assert cert["work"] == {"work_id": reg.id, "version": 1, "title": "The Harmattan", "story_id": "s1",
-                            "chapter_id": "c1"}
+    assert cert["work"] == {
+        "work_id": reg.id,
+        "version": 1,
+        "title": "The Harmattan",
+        "story_id": "s1",
+        "chapter_id": "c1",
+    }
     assert cert["content"]["sha256"] == reg.sha256 and cert["content"]["canonicalization"] == "legato-text-v1"
     assert cert["anchor"] is None
     assert serialize(cert) == state.body  # stored bytes are the canonical serialization
     assert state.cid == cid_for_bytes(state.body) and state.pinned_at is not None
     assert container.pinner.get(state.cid) == state.body
-    verify_token(reg.tsa_token, digest=bytes.fromhex(reg.sha256), roots_pem=container.timestamper.trust_roots_pem())
+    verify_token(
+        reg.tsa_token, digest=bytes.fromhex(reg.sha256), roots_pem=container.timestamper.trust_roots_pem()
+    )
     assert reg.leaf == merkle_leaf(core_of(cert), bytes.fromhex(reg.leaf_nonce)).hex()
     assert text not in state.body.decode()  # the certificate never carries the text
 
@@ -102,7 +110,9 @@ def test_bad_text_is_refused_before_anything_is_stored(registry, session, bad):
 
 
 def test_tsa_down_keeps_registration_pending_then_retry_issues(registry, session, container):
-    registry.timestamper = RemoteTSA(UNREACHABLE, roots_pem=container.timestamper.trust_roots_pem(), timeout=1)
+    registry.timestamper = RemoteTSA(
+        UNREACHABLE, roots_pem=container.timestamper.trust_roots_pem(), timeout=1
+    )
     waiting = registry.register(session, text=chapter_text(8), title="Offline", author=AMINA)
     reg = waiting.registration
     assert waiting.certificate is None and reg.status == RegistrationStatus.pending_timestamp
@@ -119,9 +129,9 @@ def test_tsa_down_keeps_registration_pending_then_retry_issues(registry, session
 
 
 def test_rogue_tsa_token_keeps_registration_waiting(registry, session, tmp_path):
-    from registry.timestamp import EmbeddedTSA
-
     from tsa_helpers import serve  # the timestamp suite's real RFC 3161 HTTP endpoint
+
+    from registry.timestamp import EmbeddedTSA
 
     other_root = EmbeddedTSA(tmp_path / "other").ca_pem()
     # A TSA whose tokens do not chain to the pinned root: it answers, but cannot be trusted.
@@ -150,30 +160,41 @@ def test_author_cosignature_checked_against_wallet(registry, session):
     author = Author(id="u-wallet", display_name="Wallet Writer", wallet=account.address)
     text = chapter_text(11)
     digest = registry.prepare(text).sha256
-    signature = Account.sign_message(encode_defunct(primitive=bytes.fromhex(digest)), account.key).signature.to_0x_hex()
+    signature = Account.sign_message(
+        encode_defunct(primitive=bytes.fromhex(digest)), account.key
+    ).signature.to_0x_hex()
     result = registry.register(session, text=text, title="Signed", author=author, author_signature=signature)
     cert = json.loads(result.certificate.body)
     assert cert["author"]["wallet"] == account.address
     assert cert["author"]["signature"] == {"scheme": "eip191-personal-sign-sha256", "value": signature}
 
     stranger = Account.create()
-    forged = Account.sign_message(encode_defunct(primitive=bytes.fromhex(registry.prepare(chapter_text(12)).sha256)),
-                                  stranger.key).signature.to_0x_hex()
+    forged = Account.sign_message(
+        encode_defunct(primitive=bytes.fromhex(registry.prepare(chapter_text(12)).sha256)), stranger.key
+    ).signature.to_0x_hex()
     with pytest.raises(InvalidSignature):
-        registry.register(session, text=chapter_text(12), title="Forged", author=author, author_signature=forged)
+        registry.register(
+            session, text=chapter_text(12), title="Forged", author=author, author_signature=forged
+        )
 
 
 def test_a_second_process_index_catches_up_from_the_database(registry, session, container):
     registry.register(session, text=chapter_text(13), title="First", author=AMINA)
     session.commit()
     # Another process (the CLI beside the server) has its own empty in-memory index.
-    other = Registry(timestamper=container.timestamper, signer=container.signer, index=MemoryLSHIndex(),
-                     pinner=container.pinner)
+    other = Registry(
+        timestamper=container.timestamper,
+        signer=container.signer,
+        index=MemoryLSHIndex(),
+        pinner=container.pinner,
+    )
     with pytest.raises(PlagiarismSuspected):
         other.register(session, text=chapter_text(13), title="Copy", author=KOFI)
 
 
 def test_every_issued_state_is_kept(registry, session):
     reg = registry.register(session, text=chapter_text(14), title="Kept", author=AMINA).registration
-    states = session.scalars(select(CertificateState).where(CertificateState.certificate_id == reg.certificate_id)).all()
+    states = session.scalars(
+        select(CertificateState).where(CertificateState.certificate_id == reg.certificate_id)
+    ).all()
     assert [s.state for s in states] == ["pending"]

@@ -23,7 +23,8 @@ def anchored(container, session, session_factory) -> tuple[bytes, str]:
     reg = container.registry.register(session, text=text, title="Verified", author=AUTHOR).registration
     session.commit()
     Anchorer(registry=container.registry, chain=container.chain, pinner=container.pinner).run_once(
-        session_factory, force=True)
+        session_factory, force=True
+    )
     return container.registry.latest_certificate(session, reg.certificate_id).body, text
 
 
@@ -33,11 +34,18 @@ def statuses(report) -> dict[str, str]:
 
 def test_anchored_certificate_passes_every_check(anchored, container):
     body, text = anchored
-    report = verify_certificate(body, text=text, chain=container.chain,
-                                tsa_roots_pem=container.timestamper.trust_roots_pem())
+    report = verify_certificate(
+        body, text=text, chain=container.chain, tsa_roots_pem=container.timestamper.trust_roots_pem()
+    )
     assert statuses(report) == {
-        "format": "ok", "content_hash": "ok", "signature": "ok", "author_signature": "skip", "timestamp": "ok",
-        "merkle_proof": "ok", "chain": "ok", "cid": "ok",
+        "format": "ok",
+        "content_hash": "ok",
+        "signature": "ok",
+        "author_signature": "skip",
+        "timestamp": "ok",
+        "merkle_proof": "ok",
+        "chain": "ok",
+        "cid": "ok",
     }
     assert [r.check for r in report.results] == list(CHECKS)
     report.raise_for_failure()
@@ -58,14 +66,15 @@ def test_any_changed_byte_of_the_certificate_fails_a_check(anchored, container):
     rng = random.Random(7)
     positions = sorted(rng.sample(range(len(body)), 60))
     for i in positions:
-        original = body[i:i + 1]
+        original = body[i : i + 1]
         for replacement in (b"0", b"a", b"Z"):
             if replacement != original:
                 break
-        tampered = body[:i] + replacement + body[i + 1:]
-        report = verify_certificate(tampered, text=text, chain=container.chain,
-                                    tsa_roots_pem=container.timestamper.trust_roots_pem())
-        assert not report.ok, f"byte {i} ({body[max(0, i - 20):i + 20]!r}) changed and nothing noticed"
+        tampered = body[:i] + replacement + body[i + 1 :]
+        report = verify_certificate(
+            tampered, text=text, chain=container.chain, tsa_roots_pem=container.timestamper.trust_roots_pem()
+        )
+        assert not report.ok, f"byte {i} ({body[max(0, i - 20) : i + 20]!r}) changed and nothing noticed"
 
 
 def test_a_rogue_tsa_root_fails_timestamp(anchored, tmp_path):
@@ -98,7 +107,9 @@ def test_reformatted_file_fails_only_the_cid_check(anchored):
 
 def test_expected_cid_mismatch_fails(anchored):
     body, _ = anchored
-    report = verify_certificate(body, expected_cid="bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku")
+    report = verify_certificate(
+        body, expected_cid="bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+    )
     assert report.first_failure.check == "cid"
 
 

@@ -21,8 +21,13 @@ if TYPE_CHECKING:
 # web3 and the in-process EVM (py-evm, eth-tester) take seconds to import; they load on first use so
 # commands and processes that never touch a chain do not pay for them.
 _LAZY = {
-    "LICENSE_REGISTRY": "artifacts", "REGISTRY": "artifacts", "Artifact": "artifacts", "load_artifact": "artifacts",
-    "EMBEDDED_CHAIN_ID": "embedded", "embedded_chain": "embedded", "memory_chain": "embedded",
+    "LICENSE_REGISTRY": "artifacts",
+    "REGISTRY": "artifacts",
+    "Artifact": "artifacts",
+    "load_artifact": "artifacts",
+    "EMBEDDED_CHAIN_ID": "embedded",
+    "embedded_chain": "embedded",
+    "memory_chain": "embedded",
     "Web3Chain": "web3_chain",
 }
 
@@ -34,6 +39,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(f"registry.chain.{module}"), name)
+
 
 __all__ = [
     "EMBEDDED_CHAIN_ID",

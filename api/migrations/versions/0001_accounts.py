@@ -1,7 +1,7 @@
 """accounts
 
 Revision ID: 0001_accounts
-Revises: 
+Revises:
 Create Date: 2026-11-21 23:57:59.529323
 """
 
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import registry.db
-
 
 revision = '0001_accounts'
 down_revision = None

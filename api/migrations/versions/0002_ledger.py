@@ -12,7 +12,6 @@ from alembic import op
 
 import registry.db
 
-
 revision = '0002_ledger'
 down_revision = '0001_accounts'
 branch_labels = None

@@ -12,7 +12,6 @@ from alembic import op
 
 import registry.db
 
-
 revision = '0004_registry'
 down_revision = '0003_content'
 branch_labels = None

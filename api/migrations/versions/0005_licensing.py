@@ -12,7 +12,6 @@ from alembic import op
 
 import registry.db
 
-
 revision = '0005_licensing'
 down_revision = '0004_registry'
 branch_labels = None
