@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.agreements import Agreements
-from marketplace.license_certificate import LICENSE_SCHEMA, RECEIPT_SCHEMA, check_signature, parse
+from marketplace.license_certificate import LICENSE_SCHEMA, RECEIPT_SCHEMA, check_signature
 from marketplace.licensing import MEDIA, Actor, WorkCatalog, grant_id, terms_hash, work_id
 from marketplace.licensing_models import AgreementStatus, LicenseAgreement, LicensePayment
 from marketplace.listings import public_work
 from registry import certificate as cert_mod
+from registry.certificate import parse_document
 from registry.chain import LicenseGrant, LicenseReceipt
 from registry.db import utcnow
 from registry.errors import RegistryError, VerificationError
@@ -254,7 +255,7 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
 
     def fmt() -> tuple[str, str]:
         nonlocal lic
-        lic = parse(body, LICENSE_SCHEMA)
+        lic = parse_document(body, LICENSE_SCHEMA)
         _require(cert_mod.serialize(lic) == body, "the bytes are not the certificate's canonical (JCS) form")
         _require(lic.get("agreement_id") == entry.get("agreement_id"),
                  "the certificate is for another agreement")
@@ -304,7 +305,7 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
         raw = str(found[0]["receipt"]).encode("utf-8")
         _require(hashlib.sha256(raw).hexdigest() == payment["receipt_sha256"],
                  "the receipt's bytes differ from the hash the license certificate signs")
-        receipt = parse(raw, RECEIPT_SCHEMA)
+        receipt = parse_document(raw, RECEIPT_SCHEMA)
         signers.add(check_signature(receipt, data=raw))
         _require(receipt["agreement_id"] == lic["agreement_id"], "the receipt pays another agreement")
         _require(receipt["amount_cents"] == terms["fee_cents"] == payment["amount_cents"],

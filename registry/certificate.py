@@ -25,7 +25,7 @@ import rfc8785
 
 from registry.errors import VerificationError
 from registry.merkle import leaf_hash
-from registry.signing import PlatformKey, verify_ed25519
+from registry.signing import PlatformKey, key_id, verify_ed25519
 
 SCHEMA = "legato.certificate/v1"
 SIGNATURE_ALG = "Ed25519"
@@ -104,15 +104,24 @@ def serialize(cert: dict[str, Any]) -> bytes:
     return canonical_json(cert)
 
 
+def parse_document(data: bytes, schema: str) -> dict[str, Any]:
+    """Parse a signed Legato document (certificate, license, receipt, bundle) of ``schema``; any
+    problem is a failure of the ``format`` check."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise VerificationError("The document is not JSON.", check="format") from e
+    if not isinstance(doc, dict) or doc.get("schema") != schema:
+        raise VerificationError(f"Not a {schema} document.", check="format")
+    if not isinstance(doc.get("signature"), dict):
+        raise VerificationError("The document is not signed.", check="format")
+    return doc
+
+
 def parse(data: bytes) -> dict[str, Any]:
     """Parse certificate bytes and check their shape; any problem is a failure of the ``format`` check."""
-    try:
-        cert = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise VerificationError("The certificate is not JSON.", check="format") from e
-    if not isinstance(cert, dict) or cert.get("schema") != SCHEMA:
-        raise VerificationError(f"Not a {SCHEMA} document.", check="format")
-    for section in ("work", "author", "content", "timestamp", "signature"):
+    cert = parse_document(data, SCHEMA)
+    for section in ("work", "author", "content", "timestamp"):
         if not isinstance(cert.get(section), dict):
             raise VerificationError(f"The certificate has no {section!r} section.", check="format")
     if cert.get("anchor") is not None and not isinstance(cert["anchor"], dict):
@@ -120,11 +129,15 @@ def parse(data: bytes) -> dict[str, Any]:
     return cert
 
 
-def check_signature(cert: dict[str, Any]) -> str:
-    """Verify the platform signature; returns the signing key id. Raises InvalidSignature."""
-    sig = cert["signature"]
+def check_signature(doc: dict[str, Any]) -> str:
+    """Verify the platform signature of any signed document; returns the signing key id, which must
+    name the embedded public key. Raises InvalidSignature / VerificationError(check="signature")."""
+    sig = doc["signature"]
     if sig.get("alg") != SIGNATURE_ALG:
         raise VerificationError(f"Unsupported signature algorithm {sig.get('alg')!r}.", check="signature")
-    body = {k: v for k, v in cert.items() if k != "signature"}
+    body = {k: v for k, v in doc.items() if k != "signature"}
     verify_ed25519(str(sig.get("public_key", "")), str(sig.get("value", "")), canonical_json(body))
-    return str(sig.get("key_id", ""))
+    named, actual = str(sig.get("key_id", "")), key_id(base64.b64decode(str(sig["public_key"])))
+    if named != actual:
+        raise VerificationError(f"key_id {named} does not name the public key ({actual})", check="signature")
+    return named

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from marketplace import ledger
-from marketplace.license_certificate import LICENSE_SCHEMA, check_signature, parse
+from marketplace.license_certificate import LICENSE_SCHEMA, check_signature
 from marketplace.licensing import grant_id, terms_hash, work_id
+from registry.certificate import parse_document
 
 
 def test_studio_licenses_a_story_over_http(client, session, container, session_factory, tmp_path,
@@ -83,7 +84,7 @@ def test_studio_licenses_a_story_over_http(client, session, container, session_f
 
     cert = client.get(f"/marketplace/agreements/{agreement['id']}/certificate", headers=sh)
     assert cert.status_code == 200 and cert.headers["X-Certificate-CID"] == active["license_certificate_cid"]
-    doc = parse(cert.content, LICENSE_SCHEMA)
+    doc = parse_document(cert.content, LICENSE_SCHEMA)
     assert check_signature(doc, data=cert.content) == container.signer.key_id
     assert doc["licensee"]["display_name"] == "Acme Pictures"
     assert doc["grants"][0]["tx_hash"] == active["grants"][0]["tx_hash"]
