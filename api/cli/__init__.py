@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.cli import content, money, registry, server, users  # noqa: F401  (registers commands)
+from api.cli import content, money, registry, server, users
 from api.cli.base import app
 
 
