@@ -58,13 +58,15 @@ def test_checkout_gives_a_session_and_a_page_to_pay_on(payments):
 
 
 def test_the_checkout_id_is_the_idempotency_key(payments):
-    assert open_checkout(payments, "co_contract_2").session_id == open_checkout(payments, "co_contract_2").session_id
-    assert open_checkout(payments, "co_contract_3").session_id != open_checkout(payments, "co_contract_4").session_id
+    same = [open_checkout(payments, "co_contract_2").session_id for _ in range(2)]
+    other = [open_checkout(payments, f"co_contract_{n}").session_id for n in (3, 4)]
+    assert same[0] == same[1] and other[0] != other[1]
 
 
 def test_refund_is_accepted_and_named(payments):
-    refund = payments.refund(payment_intent="pi_contract_1", amount_cents=200, idempotency_key="rf_contract_1",
-                             charge_amount_cents=550, refunded_before_cents=0, currency="USD")
+    refund = payments.refund(payment_intent="pi_contract_1", amount_cents=200,
+                             idempotency_key="rf_contract_1", charge_amount_cents=550,
+                             refunded_before_cents=0, currency="USD")
     assert isinstance(refund, GatewayRefund) and refund.refund_id and refund.status == "succeeded"
 
 
