@@ -359,6 +359,9 @@ class Container:
     def log_adapters(self) -> None:
         for port, adapter in self.describe_adapters().items():
             log.info("port %s uses %s", port, adapter, extra={"port": port, "adapter": adapter})
+        if self.settings.stripe_secret_key is None:
+            log.warning("payments use the local test gateway: anyone can confirm their own checkout and get "
+                        "coins for free; set LEGATO_STRIPE_SECRET_KEY before taking real money")
 
     # --- background work -----------------------------------------------------------------------
     @cached_property
