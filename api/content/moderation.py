@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.content.access import visible_chapter, visible_story
 from api.content.community import remove_comment, visible_comment
 from api.content.errors import InvalidStateTransition
-from api.content.pagination import Page, cursor_time, decode_cursor, encode_cursor, page_of
+from api.content.pagination import Page, keyset_page
 from api.content.social import get_user
 from api.errors import BadRequest, NotFound
 from api.models.accounts import User
@@ -66,12 +66,8 @@ def list_reports(
         q = q.where(Report.status == status)
     if target_type is not None:
         q = q.where(Report.target_type == target_type)
-    after = decode_cursor(cursor, "t", "id")
-    if after is not None:
-        t = cursor_time(after, "t")
-        q = q.where(or_(Report.created_at > t, and_(Report.created_at == t, Report.id > str(after["id"]))))
-    rows = list(session.scalars(q.order_by(Report.created_at, Report.id).limit(limit + 1)))
-    return page_of(rows, limit, lambda r: encode_cursor({"t": r.created_at, "id": r.id}))
+    return keyset_page(session, q, time_col=Report.created_at, id_col=Report.id, cursor=cursor, limit=limit,
+                       key=lambda r: (r.created_at, r.id), newest_first=False)
 
 
 def get_report(session: Session, report_id: str) -> Report:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.content.errors import InvalidCursor
 
@@ -75,3 +79,31 @@ def page_of(rows: list[T], limit: int, make_cursor: Any) -> Page[T]:
         rows = rows[:limit]
         return Page(rows, make_cursor(rows[-1]))
     return Page(rows, None)
+
+
+def keyset_page(
+    session: Session, query: Select[Any], *, time_col: InstrumentedAttribute[Any],
+    id_col: InstrumentedAttribute[Any], cursor: str | None, limit: int,
+    key: Callable[[Any], tuple[datetime, str]], newest_first: bool = True,
+) -> Page[Any]:
+    """One page of ``query`` ordered by ``(time_col, id_col)``, starting after ``cursor``.
+
+    Rows are the single entity when the query selects one, else tuples; ``key(row)`` gives the row's
+    ``(time, id)``, which the next cursor carries. Ties on time are broken by id, so no row is skipped
+    or repeated between pages."""
+    after = decode_cursor(cursor, "t", "id")
+    if after is not None:
+        t, last = cursor_time(after, "t"), str(after["id"])
+        if newest_first:
+            query = query.where(or_(time_col < t, and_(time_col == t, id_col < last)))
+        else:
+            query = query.where(or_(time_col > t, and_(time_col == t, id_col > last)))
+    order = (time_col.desc(), id_col.desc()) if newest_first else (time_col, id_col)
+    single = len(query.column_descriptions) == 1
+    rows = [r[0] if single else tuple(r) for r in session.execute(query.order_by(*order).limit(limit + 1))]
+
+    def make_cursor(row: Any) -> str:
+        t, row_id = key(row)
+        return encode_cursor({"t": t, "id": row_id})
+
+    return page_of(rows, limit, make_cursor)

@@ -15,11 +15,11 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.content.pagination import Page, cursor_time, decode_cursor, encode_cursor, page_of
+from api.content.pagination import Page, keyset_page
 from api.models.accounts import User
 from api.models.content import Chapter, Story
 from api.models.reading import Bookmark, LibraryEntry, ReadingDay, ReadingProgress
@@ -106,15 +106,8 @@ def history(
         .join(Story, Story.id == ReadingProgress.story_id)
         .where(ReadingProgress.reader_id == reader.id)
     )
-    after = decode_cursor(cursor, "t", "id")
-    if after is not None:
-        t = cursor_time(after, "t")
-        q = q.where(or_(ReadingProgress.last_read_at < t,
-                        and_(ReadingProgress.last_read_at == t, ReadingProgress.id < str(after["id"]))))
-    rows = [tuple(r) for r in session.execute(
-        q.order_by(ReadingProgress.last_read_at.desc(), ReadingProgress.id.desc()).limit(limit + 1)
-    )]
-    return page_of(rows, limit, lambda r: encode_cursor({"t": r[0].last_read_at, "id": r[0].id}))  # type: ignore[arg-type]
+    return keyset_page(session, q, time_col=ReadingProgress.last_read_at, id_col=ReadingProgress.id,
+                       cursor=cursor, limit=limit, key=lambda r: (r[0].last_read_at, r[0].id))
 
 
 # --- library -------------------------------------------------------------------------------------
@@ -150,15 +143,8 @@ def library(
         .where(LibraryEntry.user_id == user.id)
         .where(or_(Story.status != "draft", Story.author_id == user.id))
     )
-    after = decode_cursor(cursor, "t", "id")
-    if after is not None:
-        t = cursor_time(after, "t")
-        q = q.where(or_(LibraryEntry.added_at < t,
-                        and_(LibraryEntry.added_at == t, LibraryEntry.story_id < str(after["id"]))))
-    rows = [tuple(r) for r in session.execute(
-        q.order_by(LibraryEntry.added_at.desc(), LibraryEntry.story_id.desc()).limit(limit + 1)
-    )]
-    return page_of(rows, limit, lambda r: encode_cursor({"t": r[0].added_at, "id": r[0].story_id}))  # type: ignore[arg-type]
+    return keyset_page(session, q, time_col=LibraryEntry.added_at, id_col=LibraryEntry.story_id,
+                       cursor=cursor, limit=limit, key=lambda r: (r[0].added_at, r[0].story_id))
 
 
 # --- bookmarks -----------------------------------------------------------------------------------
@@ -189,12 +175,5 @@ def bookmarks(
         select(Bookmark, Chapter, Story).join(Chapter, Chapter.id == Bookmark.chapter_id)
         .join(Story, Story.id == Bookmark.story_id).where(Bookmark.user_id == user.id)
     )
-    after = decode_cursor(cursor, "t", "id")
-    if after is not None:
-        t = cursor_time(after, "t")
-        q = q.where(or_(Bookmark.created_at < t,
-                        and_(Bookmark.created_at == t, Bookmark.id < str(after["id"]))))
-    rows = [tuple(r) for r in session.execute(
-        q.order_by(Bookmark.created_at.desc(), Bookmark.id.desc()).limit(limit + 1)
-    )]
-    return page_of(rows, limit, lambda r: encode_cursor({"t": r[0].created_at, "id": r[0].id}))  # type: ignore[arg-type]
+    return keyset_page(session, q, time_col=Bookmark.created_at, id_col=Bookmark.id, cursor=cursor,
+                       limit=limit, key=lambda r: (r[0].created_at, r[0].id))

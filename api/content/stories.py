@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from api.content.errors import InvalidStateTransition
-from api.content.pagination import Page, cursor_time, decode_cursor, encode_cursor, page_of
+from api.content.pagination import Page, keyset_page
 from api.models.accounts import Role, User
 from api.models.community import Rating
 from api.models.content import Chapter, ChapterStatus, ContentRating, Story, StoryStatus, StoryTag
@@ -133,12 +133,8 @@ def list_stories(
     if tag:
         wanted = normalize_tags([tag])
         q = q.where(Story.id.in_(select(StoryTag.story_id).where(StoryTag.tag.in_(wanted))))
-    after = decode_cursor(cursor, "t", "id")
-    if after is not None:
-        t = cursor_time(after, "t")
-        q = q.where(or_(Story.created_at < t, and_(Story.created_at == t, Story.id < str(after["id"]))))
-    rows = list(session.scalars(q.order_by(Story.created_at.desc(), Story.id.desc()).limit(limit + 1)))
-    return page_of(rows, limit, lambda s: encode_cursor({"t": s.created_at, "id": s.id}))
+    return keyset_page(session, q, time_col=Story.created_at, id_col=Story.id, cursor=cursor, limit=limit,
+                       key=lambda s: (s.created_at, s.id))
 
 
 def stats_for(session: Session, story_ids: list[str]) -> dict[str, StoryStats]:
