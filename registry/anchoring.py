@@ -226,15 +226,18 @@ class Anchorer:
         }
         order = [leaf["certificate_id"] for leaf in cert_mod.json_loads(batch.manifest)["leaves"]]
         tree = build_tree([bytes.fromhex(regs[c].leaf or "") for c in order])
+        pending = {
+            s.certificate_id: s.body
+            for s in session.scalars(
+                select(CertificateState).where(
+                    CertificateState.certificate_id.in_(order), CertificateState.state == "pending"
+                )
+            )
+        }
         for index, certificate_id in enumerate(order):
             reg = regs[certificate_id]
-            pending = session.scalars(
-                select(CertificateState).where(
-                    CertificateState.certificate_id == certificate_id, CertificateState.state == "pending"
-                )
-            ).one()
             anchor = self._anchor_section(batch, receipt, reg, ["0x" + p.hex() for p in tree.proof(index)])
-            unsigned = {**cert_mod.parse(pending.body), "anchor": anchor}
+            unsigned = {**cert_mod.parse(pending[certificate_id]), "anchor": anchor}
             self.registry.store_state(
                 session, certificate_id, "anchored", cert_mod.sign(unsigned, self.registry.signer)
             )

@@ -110,17 +110,18 @@ class Registry:
         return reg
 
     def latest_certificate(self, session: Session, certificate_id: str) -> CertificateState:
-        states = session.scalars(
+        state = session.scalars(
             select(CertificateState)
             .where(CertificateState.certificate_id == certificate_id)
             .order_by(CertificateState.id.desc())
-        ).all()
-        if not states:
+            .limit(1)
+        ).first()
+        if state is None:
             raise NotFound(
                 "No such certificate (or it is still waiting for its timestamp).",
                 details={"certificate_id": certificate_id},
             )
-        return states[0]
+        return state
 
     def lookup_certificate(self, session: Session, some_id: str) -> tuple[CertificateState, Registration]:
         """The latest certificate state and its registration, by certificate id or registration id."""

@@ -107,7 +107,7 @@ def verify_certificate(
         ("timestamp", lambda: _timestamp(cert, tsa_roots_pem)),
         ("merkle_proof", lambda: _merkle(cert)),
         ("chain", lambda: _chain(cert, chain)),
-        ("cid", lambda: _cid(data, expected_cid)),
+        ("cid", lambda: _cid(data, cert, expected_cid)),
     ]
     for name, run in checks:
         try:
@@ -215,9 +215,9 @@ def _chain(cert: dict[str, Any], chain: ChainReader | None) -> tuple[str, str]:
     return "ok", f"verify() true on chain {anchor['chain_id']} at {anchor['contract']}, anchored at {at}"
 
 
-def _cid(data: bytes, expected: str | None) -> tuple[str, str]:
+def _cid(data: bytes, cert: dict[str, Any], expected: str | None) -> tuple[str, str]:
     cid = cid_for_bytes(data)
-    canonical = cert_mod.serialize(cert_mod.parse(data))
+    canonical = cert_mod.serialize(cert)
     if canonical != data:
         raise VerificationError(
             "the file is not in canonical (JCS) form; its canonical bytes have CID "

@@ -90,12 +90,7 @@ async def verify(body: VerifyIn, container: ContainerDep) -> VerifyOut:
     """Public: checks a certificate the way ``legato verify`` does, against this server's chain."""
     data = body.certificate.encode() if isinstance(body.certificate, str) else serialize(body.certificate)
     report = await run_in_threadpool(container.verify_certificate, data, body.text, body.expected_cid)
-    failed = report.first_failure
-    return VerifyOut(
-        ok=report.ok,
-        first_failure=failed.check if failed else None,
-        checks=[r.as_dict() for r in report.results],
-    )
+    return VerifyOut.from_report(report)
 
 
 @router.post("/verify/upload", response_model=VerifyOut)
@@ -109,12 +104,7 @@ async def verify_upload(
     if not data:
         raise BadRequest("The certificate file is empty.")
     report = await run_in_threadpool(container.verify_certificate, data, text_bytes, None)
-    failed = report.first_failure
-    return VerifyOut(
-        ok=report.ok,
-        first_failure=failed.check if failed else None,
-        checks=[r.as_dict() for r in report.results],
-    )
+    return VerifyOut.from_report(report)
 
 
 @router.get(

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry.verify import Report
+
 
 class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -75,3 +77,9 @@ class VerifyOut(BaseModel):
     ok: bool
     first_failure: str | None
     checks: list[CheckResultOut]
+
+    @classmethod
+    def from_report(cls, report: Report) -> VerifyOut:
+        failed = report.first_failure
+        return cls(ok=report.ok, first_failure=failed.check if failed else None,
+                   checks=[CheckResultOut(**r.as_dict()) for r in report.results])
