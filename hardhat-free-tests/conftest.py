@@ -6,6 +6,7 @@ Test file basenames are unique across the tree (pytest's default import mode nee
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,10 +34,11 @@ for _name in list(os.environ):
 
 
 def _postgres_schema() -> str:
-    """``public`` for a plain run; one schema per pytest-xdist worker, so parallel workers sharing the
-    test database never drop each other's tables."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return f"legato_test_{worker}" if worker else "public"
+    """One schema per checkout and pytest-xdist worker, so parallel workers, and suites of two
+    checkouts run at once against the same test database, never drop each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    checkout = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+    return f"legato_test_{checkout}_{worker}"
 
 
 def _reset_postgres(engine: Engine, schema: str) -> None:
@@ -66,8 +68,7 @@ def engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     if engine.dialect.name == "postgresql":
         schema = _postgres_schema()
-        if schema != "public":
-            _use_schema(engine, schema)  # before the first connection, so every pooled one has it
+        _use_schema(engine, schema)  # before the first connection, so every pooled one has it
         _reset_postgres(engine, schema)
     upgrade(engine)
     yield engine
