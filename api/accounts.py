@@ -1,16 +1,21 @@
-"""Registration, login with throttling, refresh-token rotation with reuse detection, logout."""
+"""Registration, login with throttling, refresh-token rotation with reuse detection, logout, and the
+check that an access token's login (its refresh family) is still alive."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import case, delete, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, TooManyRequests, Unauthorized
-from api.models.accounts import LoginFailure, RefreshToken, Role, User
+from api.models.accounts import LoginBucket, RefreshToken, Role, User
 from api.security import PasswordHashing, Tokens, hash_refresh_token, new_refresh_token
 
 
@@ -52,12 +57,7 @@ class Accounts:
         display_name: str | None = None,
     ) -> User:
         email = email.strip().lower()
-        clash = session.scalars(
-            select(User).where(or_(User.email == email, func.lower(User.username) == username.lower()))
-        ).first()
-        if clash is not None:
-            field = "email" if clash.email == email else "username"
-            raise Conflict(f"That {field} is already registered.", details={"field": field})
+        self._refuse_taken(session, email=email, username=username)
         user = User(
             email=email,
             username=username,
@@ -65,48 +65,81 @@ class Accounts:
             role=role,
             display_name=display_name,
         )
-        session.add(user)
-        session.flush()
+        # The check above only answers early; two racing registrations both pass it and the unique
+        # constraint decides. The loser gets the same 409, not the IntegrityError.
+        try:
+            with session.begin_nested():
+                session.add(user)
+                session.flush()
+        except IntegrityError:
+            self._refuse_taken(session, email=email, username=username)
+            raise
         return user
+
+    @staticmethod
+    def _refuse_taken(session: Session, *, email: str, username: str) -> None:
+        clash = session.scalars(
+            select(User).where(or_(User.email == email, func.lower(User.username) == username.lower()))
+        ).first()
+        if clash is not None:
+            field = "email" if clash.email == email else "username"
+            raise Conflict(f"That {field} is already registered.", details={"field": field})
 
     # --- login -------------------------------------------------------------------------------
     def login(self, session: Session, *, identifier: str, password: str, ip: str | None) -> TokenPair:
-        identifier = identifier.strip()
-        keys = [f"account:{identifier.lower()}"] + ([f"ip:{ip}"] if ip else [])
-        self._refuse_if_throttled(session, keys)
+        """Count the attempt first, then check the password: the count is taken and incremented by one
+        statement per bucket and committed before the (slow) hash check, so racing guesses each see
+        their own number and only the first ``max_failures`` of them are ever evaluated."""
+        identifier = identifier.strip().lower()
         user = session.scalars(
-            select(User).where(
-                or_(User.email == identifier.lower(), func.lower(User.username) == identifier.lower())
-            )
+            select(User).where(or_(User.email == identifier, func.lower(User.username) == identifier))
         ).first()
+        # One bucket per account, whichever name was typed; an unknown name gets its own bucket so a
+        # missing account is not told apart by its throttling.
+        account = user.id if user is not None else "?" + hashlib.sha256(identifier.encode()).hexdigest()[:32]
+        client = ip or "-"
+        buckets = [(f"acct:{account}|{client}", self.max_failures, "account"),
+                   (f"ip:{client}", self.max_failures_per_ip, "ip")]
+        now = datetime.now(UTC)
+        counts = [(key, self._take(session, key, now), limit, scope) for key, limit, scope in buckets]
+        session.commit()
+        for _key, (attempts, window_start), limit, scope in counts:
+            if attempts > limit:
+                retry = max(1, int((window_start + timedelta(seconds=self.failure_window) - now)
+                                   .total_seconds()) + 1)
+                raise TooManyRequests(
+                    "Too many failed logins. Try again later.",
+                    details={"retry_after_seconds": retry, "scope": scope},
+                    headers={"Retry-After": str(retry)},
+                )
         if user is None:
             self.hashing.dummy_verify()
         if user is None or not user.is_active or not self.hashing.verify(user.password_hash, password):
-            for key in keys:
-                session.add(LoginFailure(key=key))
-            # The failure must outlive the 401 that follows, so it is committed here.
-            session.commit()
             raise Unauthorized("Wrong email, username or password.")
-        session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0]))
+        # A success clears this client's account bucket and gives back its per-IP reservation.
+        session.execute(delete(LoginBucket).where(LoginBucket.key == counts[0][0]))
+        session.execute(update(LoginBucket).where(LoginBucket.key == counts[1][0], LoginBucket.attempts > 0)
+                        .values(attempts=LoginBucket.attempts - 1))
         return self._issue(session, user, family_id=str(uuid.uuid4()))
 
-    def _refuse_if_throttled(self, session: Session, keys: list[str]) -> None:
-        since = datetime.now(UTC) - timedelta(seconds=self.failure_window)
-        for key in keys:
-            count, oldest = session.execute(
-                select(func.count(), func.min(LoginFailure.created_at)).where(
-                    LoginFailure.key == key, LoginFailure.created_at >= since
-                )
-            ).one()
-            limit = self.max_failures_per_ip if key.startswith("ip:") else self.max_failures
-            if count >= limit:
-                oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-                retry = max(1, int((oldest - since).total_seconds()) + 1)
-                raise TooManyRequests(
-                    "Too many failed logins. Try again later.",
-                    details={"retry_after_seconds": retry, "scope": key.split(":", 1)[0]},
-                    headers={"Retry-After": str(retry)},
-                )
+    def _take(self, session: Session, key: str, now: datetime) -> tuple[int, datetime]:
+        """Add one attempt to ``key``'s window (a new window once the old one is over) in one upsert,
+        and return the count and the window's start."""
+        since = now - timedelta(seconds=self.failure_window)
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        table = LoginBucket.__table__
+        stale = table.c.window_start < since
+        stmt = insert(table).values(key=key, window_start=now, attempts=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"attempts": case((stale, 1), else_=table.c.attempts + 1),
+                  "window_start": case((stale, literal(now, table.c.window_start.type)),
+                                       else_=table.c.window_start)},
+        ).returning(table.c.attempts, table.c.window_start)
+        attempts, window_start = session.execute(stmt).one()
+        if window_start.tzinfo is None:
+            window_start = window_start.replace(tzinfo=UTC)
+        return int(attempts), window_start
 
     # --- refresh and logout ------------------------------------------------------------------
     def refresh(self, session: Session, *, refresh_token: str) -> TokenPair:
@@ -140,6 +173,14 @@ class Accounts:
         row = self._find(session, refresh_token)
         self._revoke_family(session, row.family_id)
 
+    @staticmethod
+    def session_alive(session: Session, *, user_id: str, family_id: str) -> bool:
+        """Whether the login an access token came from still stands: its refresh family has a token that
+        was never revoked. Logout and reuse detection revoke the family, and with it its access tokens."""
+        return session.scalar(select(RefreshToken.id).where(
+            RefreshToken.family_id == family_id, RefreshToken.user_id == user_id,
+            RefreshToken.revoked_at.is_(None)).limit(1)) is not None
+
     def _find(self, session: Session, token: str) -> RefreshToken:
         row = session.scalars(
             select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(token))
@@ -167,7 +208,9 @@ class Accounts:
         )
         session.flush()
         return TokenPair(
-            access_token=self.tokens.issue_access(user_id=user.id, role=user.role.value),
+            access_token=self.tokens.issue_access(
+                user_id=user.id, role=user.role.value, session_id=family_id
+            ),
             refresh_token=token,
             expires_in=self.tokens.access_ttl,
         )

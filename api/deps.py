@@ -50,6 +50,10 @@ def get_optional_user(
     user = session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("The account behind this token no longer exists.", headers=_CHALLENGE)
+    if claims.session_id is not None and not container.accounts.session_alive(
+        session, user_id=user.id, family_id=claims.session_id
+    ):
+        raise Unauthorized("The session of this token has ended (logout or revocation).", headers=_CHALLENGE)
     return user
 
 

@@ -1,8 +1,9 @@
-"""Password hashing (argon2id), access JWTs (HS256) and opaque refresh tokens."""
+"""Password hashing (argon2id), access JWTs (HS256), opaque refresh tokens, and who the client is."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ class AccessClaims:
     user_id: str
     role: str
     expires_at: datetime
+    # The refresh family (login) the token was issued under; checked on every request so logout
+    # revokes the access token too. None only for tokens minted without a login (tests, tools).
+    session_id: str | None = None
 
 
 class TokenError(Exception):
@@ -55,9 +59,11 @@ class Tokens:
         self._secret = secret
         self.access_ttl = access_ttl
 
-    def issue_access(self, *, user_id: str, role: str, now: datetime | None = None) -> str:
+    def issue_access(
+        self, *, user_id: str, role: str, session_id: str | None = None, now: datetime | None = None
+    ) -> str:
         now = now or datetime.now(UTC)
-        claims = {
+        claims: dict[str, object] = {
             "iss": ISSUER,
             "sub": user_id,
             "role": role,
@@ -66,6 +72,8 @@ class Tokens:
             "exp": int((now + timedelta(seconds=self.access_ttl)).timestamp()),
             "jti": uuid.uuid4().hex,
         }
+        if session_id is not None:
+            claims["sid"] = session_id
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def decode_access(self, token: str) -> AccessClaims:
@@ -87,6 +95,7 @@ class Tokens:
             user_id=str(claims["sub"]),
             role=str(claims.get("role", "")),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            session_id=str(claims["sid"]) if claims.get("sid") is not None else None,
         )
 
 
@@ -96,3 +105,37 @@ def new_refresh_token() -> str:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """``LEGATO_TRUSTED_PROXIES``: comma-separated addresses or CIDR networks."""
+    parts = (part.strip() for part in value.split(","))
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+
+def _trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]) -> str | None:
+    """The client's address for throttling. The socket peer is the client unless it is a configured
+    proxy; only then is ``X-Forwarded-For`` read, from the right (the hops our proxies appended),
+    skipping further trusted proxies: the first untrusted hop is the client. Anything left of it was
+    written by the client and is never believed."""
+    if peer is None or not forwarded_for or not _trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a malformed hop: fall back to the proxy rather than trust garbage
+    return hops[0] if hops else peer

@@ -10,8 +10,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.security import IPNetwork, parse_networks
 
 
 class Settings(BaseSettings):
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
         50, description="Failed logins per client IP before 429; higher, since many readers share one NAT."
     )
     login_window_seconds: int = Field(900, description="Window in which failed logins are counted.")
+    trusted_proxies: str | None = Field(
+        None,
+        description="Comma-separated IPs or CIDR networks of reverse proxies whose X-Forwarded-For is "
+        "believed; empty: the socket peer is the client and forwarding headers are ignored.",
+    )
     argon2_time_cost: int = Field(3, description="argon2id iterations for password hashes.")
     argon2_memory_cost_kib: int = Field(65536, description="argon2id memory per hash, KiB.")
 
@@ -121,6 +128,16 @@ class Settings(BaseSettings):
     license_payment_window_days: int = Field(
         7, description="An accepted agreement unpaid this long is cancelled and frees its slot."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        parse_networks(value or "")  # refuse a typo at start rather than trust nobody (or everybody) silently
+        return value
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies or "")
 
     @cached_property
     def resolved_database_url(self) -> str:

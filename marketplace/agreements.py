@@ -15,9 +15,10 @@ listings are locked and the terms are checked against every agreement that holds
 agreement and its checkout exist. An unpaid agreement keeps its slot until it is paid, cancelled, or its
 payment window passes.
 
-The chain is never called inside a database transaction: :meth:`Agreements.grant_one` reads what to grant,
-commits, sends one grant per medium (idempotent on the derived ``grantId``, so a retry after a crash or a
-lost receipt reads the earlier grant back), then records the receipts and issues the license certificate
+The chain is never called inside a database transaction: :meth:`Agreements.grant_one` claims the agreement
+(one caller at a time, under a lease) while it reads what to grant, commits, sends one grant per medium
+(idempotent on the derived ``grantId``, so a retry after a crash or a lost receipt reads the earlier grant
+back), then records the receipts and issues the license certificate
 in a second transaction. Chain down → the agreement stays ``paid_pending_grant`` and the worker retries;
 chain refuses (an overlapping grant appeared) → ``refund_pending`` and the fee goes back.
 """
@@ -131,7 +132,7 @@ class Agreements:
     def __init__(
         self, *, catalog: WorkCatalog, chain: Callable[[], Chain], signer: PlatformKey, pinner: Pinner,
         payments: Callable[[], Payments], payment_window: timedelta = timedelta(days=7),
-        retry_after: timedelta = timedelta(seconds=30),
+        retry_after: timedelta = timedelta(seconds=30), grant_lease: timedelta = timedelta(minutes=10),
     ) -> None:
         self.catalog = catalog
         # Providers, not instances: the chain is opened (and the embedded chain's process lock taken) only
@@ -142,6 +143,8 @@ class Agreements:
         self.pinner = pinner
         self.payment_window = payment_window
         self.retry_after = retry_after
+        # Longer than a grant can take (a resent transaction, confirmations), so a live holder keeps it.
+        self.grant_lease = grant_lease
 
     @property
     def chain(self) -> Chain:
@@ -310,33 +313,45 @@ class Agreements:
 
     def grant_one(self, sessions: sessionmaker[Session], agreement_id: str, *,
                   now: datetime | None = None) -> str:
+        """Grant one paid agreement on chain. Only the holder of the agreement's grant claim talks to
+        the chain: the claim is taken in the same transaction that checks the status, so a payment's
+        own grant and a worker round racing it cannot both send (and then mistake the other's grant for
+        an overlap). A claim whose lease ran out (its holder died) can be taken over; the grant ids are
+        derived, so the new holder reads back whatever the old one managed to record."""
         now = now or utcnow()
+        claim = new_id()
         with sessions.begin() as session:
             agreement = self.get(session, agreement_id, for_update=True)
             if agreement.status != AgreementStatus.paid_pending_grant:
                 return f"skipped ({agreement.status.value})"
+            if agreement.grant_claimed_until is not None and agreement.grant_claimed_until > now:
+                return "skipped (being granted)"
             dispute = blocking_dispute(session, agreement.story_id)
             if dispute is not None:
                 self.refuse(session, agreement, f"work under upheld dispute {dispute.id}")
                 return "refused: work disputed"
+            agreement.grant_claim, agreement.grant_claimed_until = claim, now + self.grant_lease
             terms = Terms.parse(agreement.terms_document["terms"])
             story_id, address, digest = agreement.story_id, agreement.licensee_address, agreement.terms_hash
         try:
             self.check_overlap_on_chain(story_id, terms, ref=agreement_id)
-            receipts = [self.chain.grant_license(
-                grant_id=grant_id(agreement_id, medium), work_id=work_id(story_id), licensee=address,
-                terms_hash=bytes.fromhex(digest), media=MEDIA[medium], start=terms.period[0],
-                end=terms.period[1], exclusive=terms.exclusive) for medium in terms.media]
+            receipts = [self._grant_medium(agreement_id, story_id, address, digest, terms, medium)
+                        for medium in terms.media]
         except (LicenseOverlap, ChainLicenseOverlap) as e:
             with sessions.begin() as session:
                 agreement = self.get(session, agreement_id, for_update=True)
-                if agreement.status == AgreementStatus.paid_pending_grant:
-                    self.refuse(session, agreement, f"{e.code}: {e.message}")
+                if not self._holds(agreement, claim):
+                    return "skipped (claim lost)"
+                self._release(agreement)
+                self.refuse(session, agreement, f"{e.code}: {e.message}")
             log.warning("license grant refused", extra={"agreement_id": agreement_id, "error": e.message})
             return "refused: overlap"
         except (Unavailable, ChainError, ValueError) as e:
             with sessions.begin() as session:
                 agreement = self.get(session, agreement_id, for_update=True)
+                if not self._holds(agreement, claim):
+                    return "skipped (claim lost)"
+                self._release(agreement)
                 agreement.grant_attempts += 1
                 agreement.last_error = f"{getattr(e, 'code', type(e).__name__)}: {e}"[:2000]
                 agreement.next_attempt_at = now + self.retry_after * min(agreement.grant_attempts, 20)
@@ -344,8 +359,9 @@ class Agreements:
             return "waiting for the chain"
         with sessions.begin() as session:
             agreement = self.get(session, agreement_id, for_update=True)
-            if agreement.status != AgreementStatus.paid_pending_grant:
-                return f"skipped ({agreement.status.value})"
+            if not self._holds(agreement, claim):
+                return f"skipped ({agreement.status.value}, claim lost)"
+            self._release(agreement)
             agreement.grants = [self._grant_json(medium, receipt)
                                 for medium, receipt in zip(terms.media, receipts, strict=True)]
             advance(agreement, Event.grant)
@@ -355,6 +371,36 @@ class Agreements:
                 self.issue_certificate(session, agreement, now=now)
         log.info("license granted", extra={"agreement_id": agreement_id, "tx": receipts[0].tx_hash})
         return "active"
+
+    def _grant_medium(self, agreement_id: str, story_id: str, address: str, digest: str, terms: Terms,
+                      medium: str) -> LicenseReceipt:
+        """Send one medium's grant. A refusal that names this very grant is not an overlap: the grant
+        was recorded (by a holder whose lease ran out, or before a crash) between the chain adapter's
+        look-up and its conflict check, so it is read back and, if its terms are ours, used."""
+        gid = grant_id(agreement_id, medium)
+        try:
+            return self.chain.grant_license(
+                grant_id=gid, work_id=work_id(story_id), licensee=address, terms_hash=bytes.fromhex(digest),
+                media=MEDIA[medium], start=terms.period[0], end=terms.period[1], exclusive=terms.exclusive)
+        except ChainLicenseOverlap as e:
+            if str(e.details.get("conflicting_grant_id", "")).lower() != _hex(gid):
+                raise
+            own = self.chain.find_grant(gid)
+            if own is None:
+                raise ChainError("this agreement's own grant is not readable yet",
+                                 details={"grant_id": _hex(gid)}) from e
+            if own.grant.terms_hash != bytes.fromhex(digest):
+                raise ChainError("this agreement's grant id holds other terms on chain",
+                                 details={"grant_id": _hex(gid)}) from e
+            return own
+
+    @staticmethod
+    def _holds(agreement: LicenseAgreement, claim: str) -> bool:
+        return agreement.status == AgreementStatus.paid_pending_grant and agreement.grant_claim == claim
+
+    @staticmethod
+    def _release(agreement: LicenseAgreement) -> None:
+        agreement.grant_claim, agreement.grant_claimed_until = None, None
 
     @staticmethod
     def _grant_json(medium: str, r: LicenseReceipt) -> dict[str, Any]:

@@ -166,6 +166,10 @@ class LicenseAgreement(Base):
     grant_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None]
+    # The grant claim: whoever set ``grant_claim`` (while ``grant_claimed_until`` was past or unset) is the
+    # one caller allowed to send this agreement's grants until the lease runs out (docs/licensing.md).
+    grant_claim: Mapped[str | None] = mapped_column(String(36))
+    grant_claimed_until: Mapped[datetime | None]
     payment_due_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]
     activated_at: Mapped[datetime | None]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.content.access import visible_chapter, visible_story
@@ -43,17 +44,32 @@ def create_report(
 ) -> tuple[Report, bool]:
     """Returns the report and whether it is new."""
     _check_target(session, reporter, target_type, target_id)
-    existing = session.scalars(select(Report).where(
-        Report.reporter_id == reporter.id, Report.target_type == target_type, Report.target_id == target_id,
-        Report.status == ReportStatus.open,
-    )).first()
+    existing = _open_report(session, reporter, target_type, target_id)
     if existing is not None:
         return existing, False
     report = Report(reporter_id=reporter.id, target_type=target_type, target_id=target_id, reason=reason,
                     details=details)
-    session.add(report)
-    session.flush()
+    # Racing reports all pass the check above; the unique partial index on open reports lets one in and
+    # the others get that one, as a repeated report does.
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:
+        existing = _open_report(session, reporter, target_type, target_id)
+        if existing is None:
+            raise
+        return existing, False
     return report, True
+
+
+def _open_report(
+    session: Session, reporter: User, target_type: ReportTarget, target_id: str
+) -> Report | None:
+    return session.scalars(select(Report).where(
+        Report.reporter_id == reporter.id, Report.target_type == target_type, Report.target_id == target_id,
+        Report.status == ReportStatus.open,
+    )).first()
 
 
 def list_reports(

@@ -86,7 +86,11 @@ def publish(
     session: Session, cipher: ContentCipher, registry: Registry, chapter: Chapter, story: Story, *,
     actor_id: str | None = None, now: datetime | None = None,
 ) -> Chapter:
-    """Register the chapter's text and publish it. Publishing a published chapter changes nothing."""
+    """Register the chapter's text and publish it. Publishing a published chapter changes nothing.
+
+    The chapter row is re-read under ``FOR UPDATE`` first: racing publishes queue on it, and each one
+    after the first sees it published and returns it, so one text makes one version and one certificate."""
+    session.refresh(chapter, with_for_update=True)
     if chapter.status == ChapterStatus.published:
         return chapter
     text = chapter_text(cipher, chapter)
@@ -109,9 +113,11 @@ def register_new_text(
     session: Session, cipher: ContentCipher, registry: Registry, chapter: Chapter, story: Story, text: str, *,
     actor: User,
 ) -> ChapterVersion | None:
-    """New text for a published chapter: registered, then stored as the next version."""
+    """New text for a published chapter: registered, then stored as the next version. The chapter row is
+    locked and its current hash re-read, so racing edits take version numbers one after the other."""
+    current_sha256 = session.scalar(select(Chapter.sha256).where(Chapter.id == chapter.id).with_for_update())
     prepared = registry.prepare(text)
-    if prepared.sha256 == chapter.sha256:
+    if prepared.sha256 == current_sha256:
         replace_text(cipher, chapter, text)
         return None
     registered = _register(session, registry, story, chapter, text)

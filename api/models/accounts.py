@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, new_id, utcnow
 
-__all__ = ["LoginFailure", "RefreshToken", "Role", "User"]
+__all__ = ["LoginBucket", "RefreshToken", "Role", "User"]
 
 
 class Role(enum.StrEnum):
@@ -62,12 +62,13 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
-class LoginFailure(Base):
-    """A failed login, keyed by ``account:<id-or-name>`` or ``ip:<addr>``; counted over a window."""
+class LoginBucket(Base):
+    """Login attempts of one key (``acct:<account>|<client>`` or ``ip:<client>``) in a fixed window
+    starting at ``window_start``. Incremented by one upsert before the password is checked, so racing
+    attempts each get their own count (docs/accounts.md)."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "created_at"),)
+    __tablename__ = "login_buckets"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

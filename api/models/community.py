@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, new_id, utcnow
@@ -80,6 +80,9 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_status_created", "status", "created_at"),
         Index("ix_reports_target", "target_type", "target_id"),
+        # One open report per reporter and target, whatever races to create it.
+        Index("uq_reports_open_per_reporter", "reporter_id", "target_type", "target_id", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, status
 from api.deps import ContainerDep, CurrentUser, SessionDep
 from api.models.accounts import Role
 from api.schemas.accounts import LoginIn, ProfileIn, RefreshIn, RegisterIn, TokenOut, UserOut
+from api.security import client_address
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -21,7 +22,8 @@ def register(body: RegisterIn, container: ContainerDep, session: SessionDep) -> 
 
 @router.post("/login", response_model=TokenOut)
 def login(body: LoginIn, request: Request, container: ContainerDep, session: SessionDep) -> object:
-    ip = request.client.host if request.client else None
+    ip = client_address(request.client.host if request.client else None,
+                        request.headers.get("x-forwarded-for"), container.settings.trusted_proxy_networks)
     return container.accounts.login(session, identifier=body.identifier, password=body.password, ip=ip)
 
 
