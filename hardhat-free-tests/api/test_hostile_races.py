@@ -12,22 +12,19 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import TEST_DATABASE_URL, make_settings
 from factories import auth_headers, chapter_text, make_user
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select, text
+from live_support import live_app, own_database, race
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from api.app import create_app
 from api.container import Container
-from api.db import make_engine
-from api.migrate import upgrade
 from api.models.community import Report, ReportStatus
 from api.models.content import ChapterVersion
 from marketplace.licensing import grant_id
@@ -41,62 +38,14 @@ _seeds = itertools.count(random.SystemRandom().randrange(10**9))
 
 @pytest.fixture(scope="module")
 def live_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    if TEST_DATABASE_URL:
-        from conftest import _postgres_schema
-
-        schema = _postgres_schema() + "_races"
-        engine = make_engine(TEST_DATABASE_URL)
-
-        @event.listens_for(engine, "connect")
-        def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-            with dbapi_conn.cursor() as cur:
-                cur.execute(f'SET search_path TO "{schema}"')
-            dbapi_conn.commit()
-
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        upgrade(engine)
-        yield engine
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
-        return
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('races') / 'races.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    yield from own_database(tmp_path_factory, "races")
 
 
 @pytest.fixture
 def live(  # type: ignore[no-untyped-def]
     live_engine: Engine, shared_data_dir: Path, test_chain, test_tsa
 ) -> Iterator[tuple[Container, TestClient]]:
-    container = Container(make_settings(shared_data_dir), engine=live_engine)
-    container.chain = test_chain
-    container.timestamper = test_tsa
-    with TestClient(create_app(container=container), raise_server_exceptions=False) as client:
-        yield container, client
-
-
-def race(n: int, action: Callable[[int], Any]) -> list[Any]:
-    """Run ``action(i)`` in ``n`` threads released at once; each racer's result (or exception) is data."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = action(i)
-        except Exception as e:  # the outcome is what the test asserts on
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
+    yield from live_app(live_engine, shared_data_dir, test_chain, test_tsa)
 
 
 def user(container: Container, role: str = "writer") -> tuple[Any, dict[str, str]]:

@@ -1,0 +1,80 @@
+"""Helpers for tests that race real requests: a database of the module's own (a schema on PostgreSQL, a
+file on SQLite) where racers commit for real, an app on it, and a starting gun for threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TEST_DATABASE_URL, _postgres_schema, make_settings
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, text
+
+from api.app import create_app
+from api.container import Container
+from api.db import make_engine
+from api.migrate import upgrade
+
+
+def own_database(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Engine]:
+    """A migrated database that only this module writes to, dropped afterwards, so committed racers
+    never leave rows behind for the tests that count rows in the shared one."""
+    if not TEST_DATABASE_URL:
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}")
+        upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    schema = f"{_postgres_schema()}_{name}"
+    engine = make_engine(TEST_DATABASE_URL)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f'SET search_path TO "{schema}"')
+        dbapi_conn.commit()
+
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def live_app(  # type: ignore[no-untyped-def]
+    engine: Engine, data_dir: Path, chain, tsa, **settings: object
+) -> Iterator[tuple[Container, TestClient]]:
+    """The app on ``engine`` itself (no test savepoint): each request commits in its own connection."""
+    container = Container(make_settings(data_dir, **settings), engine=engine)
+    container.chain = chain
+    container.timestamper = tsa
+    with TestClient(create_app(container=container), raise_server_exceptions=False) as client:
+        yield container, client
+
+
+def race(n: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run ``action(i)`` in ``n`` threads released at once; each racer's result (or exception) is data."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = action(i)
+        except Exception as e:  # the outcome is what the test asserts on
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
