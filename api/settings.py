@@ -36,11 +36,15 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(None, description="HS256 key; created in the data dir if unset.")
     access_token_ttl_seconds: int = Field(900, description="Lifetime of an access JWT.")
     refresh_token_ttl_seconds: int = Field(30 * 24 * 3600, description="Lifetime of a refresh token.")
-    login_max_failures: int = Field(5, description="Failed logins per account (in the window) before 429.")
-    login_max_failures_per_ip: int = Field(
-        50, description="Failed logins per client IP before 429; higher, since many readers share one NAT."
+    login_max_failures: int = Field(
+        5, description="Login attempts per account from one client address (in the window) before that "
+        "client gets 429; other clients of the account are not affected (docs/accounts.md)."
     )
-    login_window_seconds: int = Field(900, description="Window in which failed logins are counted.")
+    login_max_failures_per_ip: int = Field(
+        50, description="Failed logins per client address before 429; higher, since many readers share one "
+        "NAT."
+    )
+    login_window_seconds: int = Field(900, description="Window in which login attempts are counted.")
     trusted_proxies: str | None = Field(
         None,
         description="Comma-separated IPs or CIDR networks of reverse proxies whose X-Forwarded-For is "
