@@ -12,6 +12,13 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
+def _no_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL: refuse it here (422) rather than let the query fail (500)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -21,6 +28,8 @@ class RegisterIn(BaseModel):
     role: Literal["writer", "reader", "studio"]
     display_name: str | None = Field(None, max_length=100)
 
+    _text = field_validator("email", "display_name", mode="before")(_no_nul)
+
 
 class LoginIn(BaseModel):
     """``email`` may hold a username instead; ``username`` is accepted as an alias field."""
@@ -28,6 +37,8 @@ class LoginIn(BaseModel):
     email: str | None = Field(None, max_length=320)
     username: str | None = Field(None, max_length=320)
     password: str = Field(max_length=256)
+
+    _text = field_validator("email", "username", mode="before")(_no_nul)
 
     @model_validator(mode="after")
     def _one_identifier(self) -> LoginIn:
@@ -72,6 +83,8 @@ class ProfileIn(BaseModel):
     bio: str | None = Field(None, max_length=5000)
     preferred_language: str | None = Field(None, pattern=LANGUAGE_PATTERN)
     wallet_address: str | None = None
+
+    _text = field_validator("display_name", "bio", mode="before")(_no_nul)
 
     @field_validator("wallet_address")
     @classmethod

@@ -177,3 +177,19 @@ def test_refresh_token_reuse_revokes_the_familys_access_tokens(client):  # type:
     assert replay.status_code == 401
     assert profile(client, first["access_token"]) == 401
     assert profile(client, second["access_token"]) == 401
+
+
+# --- bodies PostgreSQL cannot store -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/auth/login", {"email": "ada\u0000@example.org", "password": "x"}),
+    ("/auth/login", {"username": "ada\u0000", "password": "x"}),
+    ("/auth/register", {"email": "ada@example.org", "username": "ada_nul", "password": "long enough",
+                        "role": "reader", "display_name": "A\u0000da"}),
+])
+def test_nul_characters_in_account_fields_are_422_not_500(client, path, body):  # type: ignore[no-untyped-def]
+    r = client.post(path, json=body)
+
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
