@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, new_id, utcnow
@@ -39,6 +39,11 @@ class User(Base):
     @property
     def public_name(self) -> str:
         return self.display_name or self.username
+
+
+# Usernames are unique ignoring case (registration and login compare them lower-cased), also for
+# registrations that race: the plain unique constraint alone would let "Ada" and "ada" both in.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class RefreshToken(Base):

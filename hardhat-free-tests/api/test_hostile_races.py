@@ -110,6 +110,24 @@ def test_racing_registrations_of_one_name_get_one_account_and_409s(live, shared)
             assert r.json()["error"]["details"] == {"field": shared}
 
 
+def test_racing_registrations_of_one_username_in_different_cases_get_one_account(live):  # type: ignore[no-untyped-def]
+    _, client = live
+    n = next(_seeds)
+    name = f"samecase{n}"
+
+    def register(i: int) -> Any:
+        variant = "".join(c.upper() if (i >> k) & 1 else c for k, c in enumerate(name))
+        return client.post("/auth/register", json={
+            "email": f"case{n}-{i}@example.org", "username": variant,
+            "password": "correct horse battery staple", "role": "reader"})
+
+    results = race(RACERS, register)
+
+    codes = sorted(r.status_code for r in results)
+    assert codes == [201] + [409] * (RACERS - 1), codes
+    assert all(r.json()["error"]["details"] == {"field": "username"} for r in results if r.status_code == 409)
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""races: grant claims, one open report per reporter and target, atomic login buckets
+"""races: grant claims, one open report per reporter and target, usernames unique ignoring case, atomic
+login buckets
 
 Revision ID: 0006_races
 Revises: 0005_licensing
@@ -38,6 +39,13 @@ def upgrade() -> None:
         batch_op.create_index("uq_reports_open_per_reporter", ["reporter_id", "target_type", "target_id"],
                               unique=True, postgresql_where=_OPEN, sqlite_where=_OPEN)
 
+    clashes = op.get_bind().execute(sa.text(
+        "SELECT lower(username) FROM users GROUP BY lower(username) HAVING count(*) > 1")).scalars().all()
+    if clashes:
+        raise RuntimeError("usernames that differ only in case must be renamed before this migration: "
+                           + ", ".join(clashes))
+    op.create_index("uq_users_username_lower", "users", [sa.text("lower(username)")], unique=True)
+
     op.create_table(
         "login_buckets",
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -61,6 +69,7 @@ def downgrade() -> None:
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.create_index("ix_login_failures_key_at", ["key", "created_at"], unique=False)
     op.drop_table("login_buckets")
+    op.drop_index("uq_users_username_lower", table_name="users")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index("uq_reports_open_per_reporter")
     with op.batch_alter_table("license_agreements", schema=None) as batch_op:
