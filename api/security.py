@@ -138,4 +138,5 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[I
                 return str(ipaddress.ip_address(hop))
             except ValueError:
                 return peer  # a malformed hop: fall back to the proxy rather than trust garbage
+    # Every hop is one of ours: the leftmost proxy is the nearest thing to a client there is.
     return hops[0] if hops else peer

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
 
 from api.deps import ContainerDep, CurrentUser, SessionDep
 from api.models.accounts import Role
@@ -20,10 +22,21 @@ def register(body: RegisterIn, container: ContainerDep, session: SessionDep) -> 
     )
 
 
+def get_client_ip(request: Request, container: ContainerDep) -> str | None:
+    """The client's address as docs/accounts.md defines it: the socket peer, or what trusted proxies
+    say it is."""
+    return client_address(
+        request.client.host if request.client else None,
+        ",".join(request.headers.getlist("x-forwarded-for")),
+        container.settings.trusted_proxy_networks,
+    )
+
+
+ClientIp = Annotated[str | None, Depends(get_client_ip)]
+
+
 @router.post("/login", response_model=TokenOut)
-def login(body: LoginIn, request: Request, container: ContainerDep, session: SessionDep) -> object:
-    ip = client_address(request.client.host if request.client else None,
-                        request.headers.get("x-forwarded-for"), container.settings.trusted_proxy_networks)
+def login(body: LoginIn, ip: ClientIp, container: ContainerDep, session: SessionDep) -> object:
     return container.accounts.login(session, identifier=body.identifier, password=body.password, ip=ip)
 
 

@@ -193,3 +193,22 @@ def test_nul_characters_in_account_fields_are_422_not_500(client, path, body):  
 
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "client"), [
+    ("203.0.113.5", "198.51.100.1", "203.0.113.5"),           # not a proxy: the header is the client's own
+    ("10.0.0.5", "198.51.100.1, 10.0.0.9", "198.51.100.1"),   # through two of our proxies
+    ("10.0.0.5", "not-an-address", "10.0.0.5"),               # garbage is never believed
+    ("10.0.0.5", "1.2.3.4, garbage, 10.0.0.9", "10.0.0.5"),
+    ("10.0.0.5", "10.0.0.7, 10.0.0.9", "10.0.0.7"),           # all ours: the farthest proxy
+    ("10.0.0.5", "", "10.0.0.5"),
+])
+def test_client_address_reads_forwarding_only_through_trusted_proxies(peer, forwarded, client):  # type: ignore[no-untyped-def]
+    from api.security import client_address, parse_networks
+
+    assert client_address(peer, forwarded, parse_networks("10.0.0.0/8")) == client
+
+
+def test_a_mistyped_trusted_proxy_setting_is_refused_at_start(shared_data_dir):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="trusted_proxies"):
+        make_settings(shared_data_dir, trusted_proxies="10.0.0.0/33")
