@@ -18,7 +18,11 @@ independent subkeys by HMAC-SHA256 with distinct labels:
   ``legato/fingerprint/v1/<registration id>``, so a sealed fingerprint copied to another row fails.
 
 The sealed bytes keep the *plain* shingle hashes: a new key re-derives signatures and chunks from
-them without the text (:func:`rekey`), which is what rotation is.
+them without the text (:func:`rekey`), which is what rotation is. Signatures of two keys cannot be
+compared, so rotation is a maintenance job, not a rolling change: stop registering, run
+:func:`rekey_registrations` with the old and the new key, :meth:`FingerprintKey.install` the new
+one, restart (the in-memory index is rebuilt; a Redis index must be cleared, its layout names the
+key id and refuses the new one until then).
 """
 
 from __future__ import annotations
@@ -34,10 +38,13 @@ import numpy as np
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from registry.errors import ConfigurationError
 from registry.fingerprint import Fingerprint, Fingerprinter, IncompatibleFingerprint
-from registry.keystore import read_or_create_secret
+from registry.keystore import read_or_create_secret, write_atomic
+from registry.models import Registration
 
 KEY_BYTES = 32
 KEY_FILE = Path("keys") / "fingerprint.key"  # under the data dir
@@ -55,6 +62,7 @@ class FingerprintKey:
                 f"The fingerprint key must be {KEY_BYTES} bytes.",
                 details={"reason": "fingerprint_key", "length": len(secret)},
             )
+        self._secret = secret
         self.key_id = hashlib.sha256(b"legato-fingerprint-key-id\x00" + secret).hexdigest()[:16]
         self._prf_key = hmac.digest(secret, b"legato-fingerprint-prf/v1", "sha256")
         self._seal = AESGCM(hmac.digest(secret, b"legato-fingerprint-seal/v1", "sha256"))
@@ -71,6 +79,12 @@ class FingerprintKey:
         """The key file under ``data_dir``, written once (0600, atomically) by whichever process
         comes first; every later process reads the same key."""
         return cls(read_or_create_secret(data_dir / KEY_FILE, lambda: secrets.token_bytes(KEY_BYTES)))
+
+    def install(self, data_dir: Path) -> None:
+        """Make this the key of ``data_dir`` (the last step of a rotation), replacing the file at once."""
+        path = data_dir / KEY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, self._secret)
 
     # --- keyed shingle hashes -----------------------------------------------------------------
     def prf(self, sequence: np.ndarray) -> np.ndarray:
@@ -144,3 +158,28 @@ def rekey(blob: bytes, registration_id: str, *, old: FingerprintKey | None,
         raise IncompatibleFingerprint("An unsealed fingerprint must be unkeyed.", details={"reason": "key"})
     fresh = new.fingerprinter.rekey(fp)
     return new.seal(fresh, registration_id), fresh.signatures.to_bytes()
+
+
+def rekey_registrations(session: Session, *, old: FingerprintKey | None, new: FingerprintKey,
+                        batch: int = 200) -> int:
+    """Move every stored fingerprint to ``new`` (``old=None``: from unsealed format 1); returns how
+    many rows changed. Rows already under ``new`` are skipped, so a job stopped half-way is run
+    again. Each batch is flushed; the caller commits (one transaction, or one per call)."""
+    ids = session.scalars(select(Registration.id).order_by(Registration.id)).all()
+    changed = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        rows = session.execute(
+            select(Registration.id, Registration.fingerprint).where(Registration.id.in_(chunk))
+        ).all()
+        for reg_id, blob in rows:
+            if not blob or sealed_key_id(blob) == new.key_id:
+                continue
+            sealed, signatures = rekey(bytes(blob), reg_id, old=old, new=new)
+            session.execute(
+                update(Registration).where(Registration.id == reg_id)
+                .values(fingerprint=sealed, fingerprint_signatures=signatures)
+            )
+            changed += 1
+        session.flush()
+    return changed

@@ -262,3 +262,35 @@ def test_processes_starting_together_share_one_complete_key(tmp_path: Path, monk
         t.join()
     assert len(set(results)) == 1 and isinstance(results[0], str), results
     assert len((tmp_path / KEY_FILE).read_bytes()) == 32
+
+
+# --- rotation -------------------------------------------------------------------------------------
+def test_rotation_rekeys_every_row_without_the_text(container_factory, session, tmp_path: Path) -> None:
+    from conftest import make_settings
+
+    from registry.fingerprint_key import rekey_registrations, sealed_key_id
+
+    before = container_factory(make_settings(tmp_path / "a"))
+    old = before.fingerprint_key
+    texts = [canonicalize(chapter_text(n)) for n in (411, 412)]
+    ids = [before.registry.register(session, text=t, title="T", author=AMINA).registration.id for t in texts]
+    session.flush()
+
+    new = FingerprintKey.generate()
+    assert rekey_registrations(session, old=old, new=new) == 2
+    assert rekey_registrations(session, old=old, new=new) == 0  # a second run finds nothing to do
+    for reg_id, t in zip(ids, texts, strict=True):
+        sealed, signatures = _row(session, reg_id)
+        assert sealed_key_id(sealed) == new.key_id
+        assert np.array_equal(new.open(sealed, reg_id).sequence, fingerprint(t).sequence)
+        stored = Signatures.from_bytes(signatures).hashvalues
+        assert stored.tolist() == new.fingerprinter(t).hashvalues.tolist()
+        with pytest.raises(IncompatibleFingerprint):
+            old.open(sealed, reg_id)
+
+    new.install(tmp_path / "b")
+    after = container_factory(make_settings(tmp_path / "b"))
+    assert after.fingerprint_key.key_id == new.key_id
+    assert stat.S_IMODE((tmp_path / "b" / KEY_FILE).stat().st_mode) == 0o600
+    report = after.registry.check(session, text=texts[1], author_id=KOFI.id)  # index rebuilt from the rows
+    assert report.refused and report.matches[0]["registration_id"] == ids[1]
