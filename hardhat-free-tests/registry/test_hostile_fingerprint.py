@@ -294,3 +294,23 @@ def test_rotation_rekeys_every_row_without_the_text(container_factory, session, 
     assert stat.S_IMODE((tmp_path / "b" / KEY_FILE).stat().st_mode) == 0o600
     report = after.registry.check(session, text=texts[1], author_id=KOFI.id)  # index rebuilt from the rows
     assert report.refused and report.matches[0]["registration_id"] == ids[1]
+
+
+@pytest.mark.skipif(not os.environ.get("LEGATO_TEST_REDIS_URL"), reason="LEGATO_TEST_REDIS_URL is not set")
+def test_a_shared_redis_index_of_another_key_is_refused(chapter: str) -> None:
+    """Two servers with different keys on one Redis index would silently never find each other's
+    registrations; the index layout names the key, so the second one is refused instead."""
+    import uuid
+
+    from registry.similarity import RedisLSHIndex
+
+    url, prefix = os.environ["LEGATO_TEST_REDIS_URL"], f"legato-test-{uuid.uuid4().hex}"
+    a, b = FingerprintKey.generate(), FingerprintKey.generate()
+    first = RedisLSHIndex(url=url, prefix=prefix, key_id=a.key_id)
+    try:
+        first.add("x", a.fingerprinter(chapter).signatures)
+        assert first.query(a.fingerprinter(chapter)) == ["x"]
+        with pytest.raises(ConfigurationError):
+            RedisLSHIndex(url=url, prefix=prefix, key_id=b.key_id).query(b.fingerprinter(chapter))
+    finally:
+        first.clear()
