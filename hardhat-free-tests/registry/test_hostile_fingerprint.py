@@ -314,3 +314,26 @@ def test_a_shared_redis_index_of_another_key_is_refused(chapter: str) -> None:
             RedisLSHIndex(url=url, prefix=prefix, key_id=b.key_id).query(b.fingerprinter(chapter))
     finally:
         first.clear()
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d[:10],  # truncated header
+    lambda d: b"LGFP" + d[4:],  # a fingerprint's magic on signatures
+    lambda d: d[:4] + b"\x02" + d[5:],  # unknown version
+    lambda d: d[:-1],  # one value short
+    lambda d: d + b"\x00" * 4,  # one value too many
+    lambda d: d[:24] + b"\x02" + d[25:],  # empty flag neither 0 nor 1
+    lambda d: d[:25] + (10**6).to_bytes(4, "little") + d[29:],  # a chunk count the bytes do not hold
+])
+def test_damaged_signature_bytes_are_refused_not_crashed_on(mutate, chapter: str) -> None:  # type: ignore[no-untyped-def]
+    data = FingerprintKey.generate().fingerprinter(chapter).signatures.to_bytes()
+    assert Signatures.from_bytes(data).to_bytes() == data
+    with pytest.raises(IncompatibleFingerprint):
+        Signatures.from_bytes(mutate(data))
+
+
+def test_a_format_2_header_cut_short_is_refused(chapter: str) -> None:
+    data = FingerprintKey.generate().fingerprinter(chapter).to_bytes()
+    with pytest.raises(IncompatibleFingerprint) as info:
+        Fingerprint.from_bytes(data[:32])
+    assert info.value.details["reason"] == "truncated"
