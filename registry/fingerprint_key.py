@@ -119,6 +119,7 @@ class FingerprintKey:
     def open(self, blob: bytes, registration_id: str) -> Fingerprint:
         """The fingerprint sealed for ``registration_id``; :class:`IncompatibleFingerprint` when the
         bytes are not a sealed fingerprint, were sealed under another key, or fail authentication."""
+        blob = bytes(blob or b"")  # a NULL column or a driver's memoryview alike
         if len(blob) < _SEALED_HEADER.size + 16 or blob[:4] != _SEALED_MAGIC or blob[4] != 1:
             raise IncompatibleFingerprint("The stored fingerprint is not sealed.",
                                           details={"reason": "sealed"})

@@ -182,6 +182,7 @@ def test_a_sealed_fingerprint_opens_only_for_its_row_and_key(chapter: str) -> No
         (lambda: FingerprintKey.generate().open(blob, "reg-1"), "key"),
         (lambda: key.open(fingerprint(chapter).to_bytes(version=1), "reg-1"), "sealed"),
         (lambda: key.open(b"", "reg-1"), "sealed"),
+        (lambda: key.open(None, "reg-1"), "sealed"),  # type: ignore[arg-type]
     ):
         with pytest.raises(IncompatibleFingerprint) as info:
             wrong()
