@@ -43,6 +43,7 @@ from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscript
 from marketplace.tips import Tips
 from marketplace.unlocks import Unlocks
 from registry.anchoring import Anchorer
+from registry.fingerprint_key import FingerprintKey
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
 from registry.keystore import read_or_create_secret
 from registry.service import Registry
@@ -137,10 +138,16 @@ class Container:
         return embedded_chain(s.data_dir, tx_timeout=s.chain_tx_timeout_seconds)
 
     @cached_property
+    def fingerprint_key(self) -> FingerprintKey:
+        """Seals stored fingerprints and keys their signatures; ``keys/fingerprint.key`` in the data dir."""
+        return FingerprintKey.load_or_create(self.settings.data_dir)
+
+    @cached_property
     def similarity_index(self) -> SimilarityIndex:
+        key_id = self.fingerprint_key.key_id
         if self.settings.redis_url:
-            return RedisLSHIndex(url=self.settings.redis_url)
-        return MemoryLSHIndex()
+            return RedisLSHIndex(url=self.settings.redis_url, key_id=key_id)
+        return MemoryLSHIndex(key_id=key_id)
 
     @cached_property
     def registry(self) -> Registry:
@@ -150,6 +157,7 @@ class Container:
             signer=self.signer,
             index=self.similarity_index,
             pinner=self.pinner,
+            fingerprint_key=self.fingerprint_key,
             max_chars=s.max_text_chars,
             block_containment=s.plagiarism_block_containment,
             block_jaccard=s.plagiarism_block_jaccard,
@@ -289,7 +297,8 @@ class Container:
 
     @cached_property
     def disputes(self) -> Disputes:
-        return Disputes(listings=self.listings, agreements=self.agreements)
+        return Disputes(listings=self.listings, agreements=self.agreements,
+                        open_fingerprint=self.registry.open_fingerprint)
 
     @cached_property
     def chain_of_title(self) -> ChainOfTitle:

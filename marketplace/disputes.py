@@ -24,6 +24,7 @@ account per writer in the ledger, so the whole balance waits rather than a guess
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -80,9 +81,11 @@ def _summary(reg: Registration) -> dict[str, Any]:
 
 
 class Disputes:
-    def __init__(self, *, listings: Listings, agreements: Agreements) -> None:
+    def __init__(self, *, listings: Listings, agreements: Agreements,
+                 open_fingerprint: Callable[[Registration], Fingerprint]) -> None:
         self.listings = listings
         self.agreements = agreements
+        self.open_fingerprint = open_fingerprint  # stored fingerprints are sealed: the registry opens them
 
     def file(self, session: Session, *, actor: Actor, original_registration_id: str,
              copy_registration_id: str, statement: str = "") -> Dispute:
@@ -104,8 +107,7 @@ class Disputes:
         if duplicate is not None:
             raise Conflict("This dispute has been filed already.", details={"dispute_id": duplicate})
         try:
-            match = compare(Fingerprint.from_bytes(copy.fingerprint),
-                            Fingerprint.from_bytes(original.fingerprint), key=copy.id)
+            match = compare(self.open_fingerprint(copy), self.open_fingerprint(original), key=copy.id)
         except ConfigurationError as e:
             raise InvalidRequest("The two registrations cannot be compared.",
                                  details={"reason": e.message}) from e

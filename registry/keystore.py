@@ -11,20 +11,28 @@ from pathlib import Path
 def read_or_create_secret(path: Path, create: Callable[[], bytes]) -> bytes:
     """Return the bytes at ``path``, creating them with ``create()`` on first use.
 
-    The file is written with ``O_EXCL`` and mode 0600 so two processes starting together cannot both
-    create a different key; the loser reads the winner's file.
+    The bytes are written to a private temporary file (mode 0600) and published with ``link``, which
+    fails if the name exists: two processes starting together cannot both create a different key, and
+    the loser reads the winner's file complete (never an empty file caught between create and write).
     """
     if path.exists():
         _check_mode(path)
         return path.read_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     data = create()
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_bytes()
+    finally:
+        tmp.unlink(missing_ok=True)
     return data
 
 

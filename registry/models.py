@@ -62,7 +62,10 @@ class Registration(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     length: Mapped[int]
+    # Sealed (registry.fingerprint_key): the shingle sequence and word spans locate every word.
     fingerprint: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    # Readable: MinHash signatures over keyed shingle hashes, all the index rebuild reads (~2.4 KB).
+    fingerprint_signatures: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     minhash: Mapped[str] = mapped_column(Text)  # JSON: parameters and digest, as in the certificate
 
     tsa_token: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -31,7 +31,8 @@ from registry.errors import (
     PlagiarismSuspected,
     Unavailable,
 )
-from registry.fingerprint import Fingerprint, fingerprint
+from registry.fingerprint import Fingerprint, Signatures
+from registry.fingerprint_key import FingerprintKey
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.models import CertificateState, Registration, RegistrationStatus
 from registry.signing import PlatformKey, verify_author_signature
@@ -78,6 +79,7 @@ class Registry:
         signer: PlatformKey,
         index: SimilarityIndex,
         pinner: Pinner,
+        fingerprint_key: FingerprintKey,
         max_chars: int = 500_000,
         block_containment: float = BLOCK_CONTAINMENT,
         block_jaccard: float = BLOCK_JACCARD,
@@ -88,6 +90,8 @@ class Registry:
         self.signer = signer
         self.index = index
         self.pinner = pinner
+        # Seals stored fingerprints and keys their signatures: no row can be read back as text without it.
+        self.fingerprint_key = fingerprint_key
         self.max_chars = max_chars
         self.block_containment = block_containment
         self.block_jaccard = block_jaccard
@@ -101,7 +105,7 @@ class Registry:
     # --- reading -----------------------------------------------------------------------------
     def prepare(self, text: bytes | str) -> Prepared:
         canonical = canonicalize(text, max_chars=self.max_chars)
-        return Prepared(canonical, content_sha256(canonical), fingerprint(canonical))
+        return Prepared(canonical, content_sha256(canonical), self.fingerprint_key.fingerprinter(canonical))
 
     def get(self, session: Session, registration_id: str) -> Registration:
         reg = session.get(Registration, registration_id)
@@ -140,7 +144,15 @@ class Registry:
     # --- plagiarism --------------------------------------------------------------------------
     def _load_fingerprint(self, session: Session, key: str) -> Fingerprint | None:
         blob = session.scalar(select(Registration.fingerprint).where(Registration.id == key))
-        return Fingerprint.from_bytes(blob) if blob is not None else None
+        return self.fingerprint_key.open(blob, key) if blob is not None else None
+
+    def open_fingerprint(self, reg: Registration) -> Fingerprint:
+        """The full fingerprint of ``reg`` (sealed at rest), for an exact comparison such as a dispute's."""
+        return self.fingerprint_key.open(reg.fingerprint, reg.id)
+
+    def _load_signatures(self, session: Session, key: str) -> Signatures | None:
+        blob = session.scalar(select(Registration.fingerprint_signatures).where(Registration.id == key))
+        return Signatures.from_bytes(blob) if blob is not None else None
 
     def sync_index(self, session: Session) -> int:
         """Add registrations the local index has not seen. Rows are taken from a window reaching back
@@ -158,9 +170,9 @@ class Registry:
                 latest = created if latest is None or created > latest else latest
                 if key in self.index:  # type: ignore[operator]
                     continue
-                fp = self._load_fingerprint(session, key)
-                if fp is not None:
-                    self.index.add(key, fp)
+                sig = self._load_signatures(session, key)
+                if sig is not None:
+                    self.index.add(key, sig)
                     added += 1
             self._synced_until = latest
             return added
@@ -262,7 +274,8 @@ class Registry:
             author_signature=author_signature,
             sha256=prepared.sha256,
             length=len(prepared.canonical),
-            fingerprint=prepared.fingerprint.to_bytes(),
+            fingerprint=self.fingerprint_key.seal(prepared.fingerprint, reg_id),
+            fingerprint_signatures=prepared.fingerprint.signatures.to_bytes(),
             minhash=json.dumps({**prepared.fingerprint.params(), "digest": prepared.fingerprint.digest()}),
             leaf_nonce=secrets.token_hex(16),
             version=version,

@@ -15,7 +15,9 @@ Each registration goes into two datasketch ``MinHashLSH`` tables:
 
 The index port has two adapters, side by side: :class:`MemoryLSHIndex` (the embedded default,
 rebuilt from the database at start) and :class:`RedisLSHIndex` (datasketch's Redis storage, shared by
-several API processes). Both refuse fingerprints made with other MinHash parameters.
+several API processes). Both refuse fingerprints made with other MinHash parameters or another
+fingerprint key (``key_id``): signatures of two keys are unrelated numbers. Both take a full
+:class:`Fingerprint` or its stored :class:`Signatures` alone.
 """
 
 from __future__ import annotations
@@ -31,7 +33,15 @@ from datasketch import MinHashLSH
 
 from registry.errors import ConfigurationError, Unavailable
 from registry.evidence import Match, Passage, compare
-from registry.fingerprint import CHUNK_PERM, NUM_PERM, SCHEME, SEED, Fingerprint, IncompatibleFingerprint
+from registry.fingerprint import (
+    CHUNK_PERM,
+    NUM_PERM,
+    SCHEME,
+    SEED,
+    Fingerprint,
+    IncompatibleFingerprint,
+    Signatures,
+)
 from registry.lsh_storage import CompactBuckets, CompactKeys
 from registry.tokens import TOKENIZER
 
@@ -49,12 +59,13 @@ MIN_SHARED = 40  # distinct shared shingles (~45 copied words) before any refusa
 MAX_CANDIDATES = 100
 _SEP = "#"  # chunk entries are "<key>#<i>"; keys may contain "#" (split from the right)
 _EMPTY = -1  # chunk count recorded for a key whose fingerprint is empty: known, but without entries
+Signed = Fingerprint | Signatures  # what the index reads: the signatures, whole or stored alone
 
 
 class SimilarityIndex(Protocol):
     """Finds registrations that may share text with a fingerprint (candidates, not verdicts)."""
 
-    def add(self, key: str, fp: Fingerprint) -> None:
+    def add(self, key: str, fp: Signed) -> None:
         """Index ``fp`` under ``key``, replacing what ``key`` had.
 
         An empty fingerprint (a text without words) is remembered as known but has no entries.
@@ -63,7 +74,7 @@ class SimilarityIndex(Protocol):
     def remove(self, key: str) -> None:
         """Forget ``key`` (no error if it is unknown)."""
 
-    def query(self, fp: Fingerprint) -> list[str]:
+    def query(self, fp: Signed) -> list[str]:
         """Candidate keys, the ones colliding in most LSH buckets first."""
 
     def __len__(self) -> int:
@@ -79,20 +90,22 @@ class SimilarityIndex(Protocol):
 class _LSHPair:
     """The whole-text and chunk tables plus the bookkeeping both adapters share."""
 
-    def __init__(self, *, whole: MinHashLSH, chunk: MinHashLSH, num_perm: int, seed: int) -> None:
+    def __init__(
+        self, *, whole: MinHashLSH, chunk: MinHashLSH, num_perm: int, seed: int, key_id: str
+    ) -> None:
         self.whole, self.chunk = whole, chunk
-        self.params = (num_perm, seed, SCHEME, TOKENIZER)
+        self.params = (num_perm, seed, SCHEME, TOKENIZER, key_id)
 
     def layout(self) -> dict[str, Any]:
-        num_perm, seed, scheme, tokenizer = self.params
+        num_perm, seed, scheme, tokenizer, key_id = self.params
         return {
-            "num_perm": num_perm, "seed": seed, "scheme": scheme, "tokenizer": tokenizer,
+            "num_perm": num_perm, "seed": seed, "scheme": scheme, "tokenizer": tokenizer, "key_id": key_id,
             "whole_bands": [self.whole.b, self.whole.r], "chunk_bands": [self.chunk.b, self.chunk.r],
             "chunk_perm": self.chunk.h,
         }
 
-    def check(self, fp: Fingerprint) -> None:
-        theirs = (fp.num_perm, fp.seed, fp.scheme, fp.tokenizer)
+    def check(self, fp: Signed) -> None:
+        theirs = (fp.num_perm, fp.seed, fp.scheme, fp.tokenizer, fp.key_id)
         if theirs != self.params or fp.chunk_hashvalues.shape[1] != self.chunk.h:
             raise IncompatibleFingerprint(
                 "The fingerprint was made with other MinHash parameters than this index.",
@@ -103,7 +116,7 @@ class _LSHPair:
     def chunk_key(key: str, i: int) -> str:
         return f"{key}{_SEP}{i}"
 
-    def entries(self, key: str, fp: Fingerprint) -> list[tuple[MinHashLSH, str, bool, list[bytes]]]:
+    def entries(self, key: str, fp: Signed) -> list[tuple[MinHashLSH, str, bool, list[bytes]]]:
         """(table pair, entry name, is_chunk, band keys) for the whole text and every chunk.
 
         Band keys come from the LSH's own ``_H`` on the same uint32 slices ``MinHashLSH.insert`` and
@@ -146,18 +159,18 @@ class MemoryLSHIndex:
 
     def __init__(
         self, *, whole_bands: tuple[int, int] = WHOLE_BANDS, chunk_bands: tuple[int, int] = CHUNK_BANDS,
-        num_perm: int = NUM_PERM, seed: int = SEED, chunk_perm: int = CHUNK_PERM,
+        num_perm: int = NUM_PERM, seed: int = SEED, chunk_perm: int = CHUNK_PERM, key_id: str = "",
     ) -> None:
         whole = MinHashLSH(num_perm=num_perm, params=_bands(whole_bands, num_perm))
         chunk = MinHashLSH(num_perm=chunk_perm, params=_bands(chunk_bands, chunk_perm))
         for lsh in (whole, chunk):
             lsh.hashtables = [CompactBuckets() for _ in range(lsh.b)]
             lsh.keys = CompactKeys()
-        self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed)
+        self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed, key_id=key_id)
         self._chunks: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def add(self, key: str, fp: Fingerprint) -> None:
+    def add(self, key: str, fp: Signed) -> None:
         self._lsh.check(fp)
         entries = [] if fp.is_empty else self._lsh.entries(key, fp)
         with self._lock:
@@ -166,7 +179,7 @@ class MemoryLSHIndex:
                 lsh.keys.insert(entry, *bands)
                 for band, table in zip(bands, lsh.hashtables, strict=True):
                     table.insert(band, entry)
-            self._chunks[key] = _EMPTY if fp.is_empty else len(fp.chunk_starts)
+            self._chunks[key] = _EMPTY if fp.is_empty else len(fp.chunk_hashvalues)
 
     def remove(self, key: str) -> None:
         with self._lock:
@@ -180,7 +193,7 @@ class MemoryLSHIndex:
         for i in range(count):
             self._lsh.chunk.remove(self._lsh.chunk_key(key, i))
 
-    def query(self, fp: Fingerprint) -> list[str]:
+    def query(self, fp: Signed) -> list[str]:
         self._lsh.check(fp)
         if fp.is_empty:
             return []
@@ -216,7 +229,7 @@ class RedisLSHIndex:
     def __init__(
         self, *, url: str, prefix: str = "legato:lsh", whole_bands: tuple[int, int] = WHOLE_BANDS,
         chunk_bands: tuple[int, int] = CHUNK_BANDS, num_perm: int = NUM_PERM, seed: int = SEED,
-        chunk_perm: int = CHUNK_PERM, socket_timeout: float = 5.0,
+        chunk_perm: int = CHUNK_PERM, socket_timeout: float = 5.0, key_id: str = "",
     ) -> None:
         import redis  # imported here so the embedded default never needs the package loaded
 
@@ -233,7 +246,7 @@ class RedisLSHIndex:
                                storage_config=config("whole"), prepickle=False)
             chunk = MinHashLSH(num_perm=chunk_perm, params=_bands(chunk_bands, chunk_perm),
                                storage_config=config("chunk"), prepickle=False)
-        self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed)
+        self._lsh = _LSHPair(whole=whole, chunk=chunk, num_perm=num_perm, seed=seed, key_id=key_id)
         # One round trip for all ~140 buckets of a query: a pipeline of SMEMBERS costs more in
         # client-side command packing than the lookups themselves.
         self._members = self._client.register_script(
@@ -285,7 +298,7 @@ class RedisLSHIndex:
             )
         self._meta_checked = True
 
-    def add(self, key: str, fp: Fingerprint) -> None:
+    def add(self, key: str, fp: Signed) -> None:
         """One pipelined transaction in datasketch's Redis layout, minus the bucket registry.
 
         datasketch also records every bucket in a per-table hash that only ``keys()``/``size()`` read;
@@ -304,7 +317,7 @@ class RedisLSHIndex:
                 lsh.keys._insert(pipe, entry.encode(), *bands)
                 for band, table in zip(bands, lsh.hashtables, strict=True):
                     pipe.sadd(table.redis_key(band), entry.encode())
-            pipe.hset(self._chunks_key, key, len(fp.chunk_starts))
+            pipe.hset(self._chunks_key, key, len(fp.chunk_hashvalues))
             pipe.execute()
 
     def remove(self, key: str) -> None:
@@ -332,7 +345,7 @@ class RedisLSHIndex:
         pipe.hdel(self._chunks_key, key)
         pipe.execute()
 
-    def query(self, fp: Fingerprint) -> list[str]:
+    def query(self, fp: Signed) -> list[str]:
         self._lsh.check(fp)
         if fp.is_empty:
             return []

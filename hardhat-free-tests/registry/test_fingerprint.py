@@ -256,8 +256,9 @@ def test_digest_vector_is_sha256_of_datasketch_lean_serialization() -> None:
 
 
 def test_to_bytes_vector() -> None:
+    """Format 1, what the registry stored before sealing (the migration reads it; vector unchanged)."""
     fp = fingerprint("One two three four five six.")
-    data = fp.to_bytes()
+    data = fp.to_bytes(version=1)
     # header: magic, version 1, scheme 1 (affine32), mode 0 (word), k 5, 128 perms, 32 chunk perms,
     # seed 1, 6 tokens, 2 shingles, 1 chunk; then the arrays.
     assert len(data) == 28 + 128 * 4 + 6 * 4 * 2 + 2 * 8 + 1 * 4 + 1 * 32 * 4 == 736
@@ -265,6 +266,10 @@ def test_to_bytes_vector() -> None:
     assert data[28:32] == struct.pack("<I", int(fp.hashvalues[0]))
     sha = hashlib.sha256(data).hexdigest()
     assert sha == "196ed558800b38196f0f81994bf2821db84697fb23aaf549d35cc72dabeca2b2"
+    # Format 2: version 2 and the 8-byte key id (zero: no key) after the same header fields.
+    v2 = fp.to_bytes()
+    assert v2[:4] + b"\x01" + v2[5:28] == data[:28] and v2[4] == 2 and v2[28:36] == bytes(8)
+    assert v2[36:] == data[28:]
 
 
 def test_bytes_round_trip_keeps_every_field() -> None:
@@ -281,7 +286,7 @@ def test_bytes_round_trip_keeps_every_field() -> None:
 @pytest.mark.parametrize(("mutate", "reason"), [
     (lambda d: d[:20], "truncated"),
     (lambda d: b"XXXX" + d[4:], "magic"),
-    (lambda d: d[:4] + b"\x02" + d[5:], "version"),
+    (lambda d: d[:4] + b"\x03" + d[5:], "version"),
     (lambda d: d[:-1], "length"),
     (lambda d: d[:5] + b"\x09" + d[6:], "header"),
 ])

@@ -11,10 +11,14 @@ Must be caught (recall >= 0.95 overall and per kind):
 Must not be flagged (precision 1.0): unrelated chapters from the same generator and vocabulary (same
 names, places and stock phrases), single paragraphs of them, other hand-written passages, Chinese and
 Japanese texts -- and no positive may match any registration other than its source.
+
+Everything runs as the registry runs it: signatures over keyed shingle hashes (a fixed test key, so
+the figures are reproducible), earlier fingerprints stored sealed and opened for each comparison.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -32,7 +36,8 @@ from plagiarism_corpus.generator import (
 
 from registry.canonical import canonicalize
 from registry.evidence import compare
-from registry.fingerprint import Fingerprint, fingerprint
+from registry.fingerprint import Fingerprint
+from registry.fingerprint_key import FingerprintKey
 from registry.similarity import BLOCK_CONTAINMENT, MIN_SHARED, MemoryLSHIndex, find_matches
 
 
@@ -43,12 +48,28 @@ class Case:
     source: str | None  # the registration it copies; None for a negative
 
 
+KEY = FingerprintKey(hashlib.sha256(b"legato plagiarism corpus test key").digest())
+
+
+def fingerprint(canonical: str) -> Fingerprint:
+    return KEY.fingerprinter(canonical)
+
+
 @dataclass
 class Corpus:
     originals: dict[str, str]
-    fingerprints: dict[str, Fingerprint]
+    sealed: dict[str, bytes]
     index: MemoryLSHIndex
     cases: list[Case]
+
+    def load(self, key: str) -> Fingerprint | None:
+        """What the registry's loader does: open the row's sealed fingerprint."""
+        blob = self.sealed.get(key)
+        return KEY.open(blob, key) if blob is not None else None
+
+    @property
+    def fingerprints(self) -> dict[str, Fingerprint]:
+        return {key: KEY.open(blob, key) for key, blob in self.sealed.items()}
 
 
 def _build() -> Corpus:
@@ -92,11 +113,12 @@ def _build() -> Corpus:
     cases += [Case("unrelated", ChineseWriter(700 + u).chapter(), None) for u in range(8)]
     cases += [Case("unrelated", text, None) for text in handwritten.CHINESE[2:] + handwritten.JAPANESE]
 
-    fingerprints = {key: fingerprint(text) for key, text in originals.items()}
-    index = MemoryLSHIndex()
-    for key, fp in fingerprints.items():
-        index.add(key, fp)
-    return Corpus(originals, fingerprints, index, cases)
+    sealed, index = {}, MemoryLSHIndex(key_id=KEY.key_id)
+    for key, text in originals.items():
+        fp = fingerprint(text)
+        sealed[key] = KEY.seal(fp, key)
+        index.add(key, fp.signatures)  # the index is rebuilt from the stored signatures alone
+    return Corpus(originals, sealed, index, cases)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +132,7 @@ def outcomes(corpus: Corpus) -> list[tuple[Case, list[str], float]]:
     out = []
     for case in corpus.cases:
         new = fingerprint(canonicalize(case.text))
-        scores = {m.key: m.score for m in find_matches(new, index=corpus.index, load=corpus.fingerprints.get)}
+        scores = {m.key: m.score for m in find_matches(new, index=corpus.index, load=corpus.load)}
         best = scores.get(case.source, 0.0) if case.source else max(scores.values(), default=0.0)
         out.append((case, list(scores), best))
     return out
@@ -169,7 +191,7 @@ def test_partial_copy_evidence_points_at_the_copied_passage(corpus: Corpus) -> N
     old = corpus.originals["en-31"]
     copied = excerpt(old, rng, 0.4)
     new_text = canonicalize(embed(copied, ChapterWriter(4242).chapter(), rng))
-    match = find_matches(fingerprint(new_text), index=corpus.index, load=corpus.fingerprints.get)[0]
+    match = find_matches(fingerprint(new_text), index=corpus.index, load=corpus.load)[0]
     assert match.key == "en-31"
     start_new, start_old = new_text.index(copied), old.index(copied)
     for p in match.passages[:3]:

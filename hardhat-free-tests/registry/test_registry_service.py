@@ -185,8 +185,9 @@ def test_a_second_process_index_catches_up_from_the_database(registry, session, 
     other = Registry(
         timestamper=container.timestamper,
         signer=container.signer,
-        index=MemoryLSHIndex(),
+        index=MemoryLSHIndex(key_id=container.fingerprint_key.key_id),
         pinner=container.pinner,
+        fingerprint_key=container.fingerprint_key,
     )
     with pytest.raises(PlagiarismSuspected):
         other.register(session, text=chapter_text(13), title="Copy", author=KOFI)

@@ -185,7 +185,7 @@ def test_memory_index_add_query_remove() -> None:
     assert "a" not in idx.query(copy) and len(idx) == 1
     idx.remove("a")  # unknown keys are ignored
     assert idx.health() == {"ok": True, "backend": "memory", "keys": 1, "layout": {
-        "num_perm": 128, "seed": 1, "scheme": "affine32", "tokenizer": "legato-tokens-v1",
+        "num_perm": 128, "seed": 1, "scheme": "affine32", "tokenizer": "legato-tokens-v1", "key_id": "",
         "whole_bands": [42, 3], "chunk_bands": [6, 3], "chunk_perm": 32}}
 
 
