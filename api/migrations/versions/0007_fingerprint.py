@@ -1,7 +1,7 @@
 """fingerprint: seal stored fingerprints, key their signatures, add a signatures-only column
 
-Revision ID: 0006_fingerprint
-Revises: 0005_licensing
+Revision ID: 0007_fingerprint
+Revises: 0006_races
 
 Before this revision ``registrations.fingerprint`` held format-1 bytes: unkeyed shingle hashes in
 reading order with every word's offsets, from which a word list recovers the text. Each row is
@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-revision = "0006_fingerprint"
-down_revision = "0005_licensing"
+revision = "0007_fingerprint"
+down_revision = "0006_races"
 branch_labels = None
 depends_on = None
 
