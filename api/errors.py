@@ -66,6 +66,12 @@ class TooManyRequests(ApiError):
     status, code = 429, "TOO_MANY_REQUESTS"
 
 
+class ServerBusy(ApiError):
+    """Every database slot stayed taken for the queue timeout: shed load with a retry hint."""
+
+    status, code = 503, "SERVER_BUSY"
+
+
 # Domain error codes → HTTP status. A code missing here is a server fault (500), on purpose: every
 # client-facing error must be mapped deliberately.
 STATUS_BY_CODE: dict[str, int] = {

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+import time
+
 import typer
 import uvicorn
 
@@ -12,6 +17,7 @@ from api.settings import Settings
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+log = logging.getLogger("legato.serve")
 
 
 @app.command()
@@ -19,16 +25,41 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
-    """Run the HTTP API (and the background worker) with migrations applied first."""
+    """Run the HTTP API (and the background worker) with migrations applied first.
+
+    On SIGTERM the server stops accepting, gives in-flight requests ``LEGATO_SHUTDOWN_GRACE_SECONDS``,
+    stops the worker and exits, even if a thread is still stuck in a blocking call.
+    """
     from api.app import create_app
+    from api.concurrency import set_fallback_base_url
     from api.container import Container
 
     settings = Settings()
     configure_logging(settings.log_level)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (compared, not bound)
+    set_fallback_base_url(f"http://{shown_host}:{port}")
     container = Container(settings)
     upgrade(container.engine)
     uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
-                access_log=False)  # the request-id middleware logs one structured line per request
+                access_log=False,  # the request-id middleware logs one structured line per request
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)))
+    _exit_if_threads_linger(settings.shutdown_grace_seconds)
+
+
+def _exit_if_threads_linger(grace: float) -> None:
+    """Python waits for every non-daemon thread at exit, and a pool thread can sit in a blocking call
+    (a remote TSA, a database lock) long after the server stopped. Give them the grace period, then
+    leave: every job is durable state that the next start picks up again."""
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+             and t.is_alive()]
+    if stuck:
+        log.warning("exiting with threads still busy", extra={"threads": stuck})
+        logging.shutdown()
+        os._exit(0)
 
 
 @db_app.command("upgrade")
