@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api.concurrency import DbGate, ReaderRetryMiddleware
 from api.container import Container
+from api.content.public_cache import PublicChapterCache, PublicChapterMiddleware
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.routers import (
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.container = container
     app.state.db_gate = DbGate(settings.db_pool_size, settings.db_queue_timeout_seconds)
+    app.state.public_chapters = PublicChapterCache(settings.public_chapter_max_age_seconds)
+    app.state.public_chapters.watch(container.engine)
     install_error_handlers(app)
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
@@ -69,5 +72,6 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     # the reader retry sits innermost, where a reader's write surfaces before any error handler.
     app.add_middleware(ReaderRetryMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PublicChapterMiddleware, cache=app.state.public_chapters)
     app.add_middleware(RequestIdMiddleware)
     return app

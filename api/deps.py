@@ -42,12 +42,14 @@ async def get_session(request: Request, container: ContainerDep) -> AsyncIterato
         session = container.session_factory()
         try:
             yield session
-            await in_own_thread(session.commit)
+            if session.in_transaction():  # a request served from memory never touched the database
+                await in_own_thread(session.commit)
         except BaseException:
-            await in_own_thread(session.rollback)
+            if session.in_transaction():
+                await in_own_thread(session.rollback)
             raise
         finally:
-            await in_own_thread(session.close)
+            session.close()  # nothing left to release over the wire after commit or rollback
     if mode.wrote:  # a write refused in a reader transaction, even if the code swallowed the error
         raise ReaderWrote("a reader transaction tried to write")
 

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     threadpool_size: int = Field(
         40, ge=1, le=1000, description="Threads for sync routes per process; keep it ≥ LEGATO_DB_POOL_SIZE."
     )
+    public_chapter_max_age_seconds: int = Field(
+        10, ge=0, le=86400,
+        description="Published free chapters read without a token: Cache-Control max-age, and how long "
+        "this process reuses the rendered response (dropped at once on its own writes); 0 turns both off.",
+    )
     shutdown_grace_seconds: float = Field(
         5.0, ge=0, description="On SIGTERM, in-flight requests get this long before they are cancelled."
     )

@@ -198,15 +198,11 @@ def pg_database(admin_url: str, name: str, *, create: bool) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def bench(server: Server, path: str, levels: list[int], duration: float, headers: list[str],
-          label: str) -> list[Level]:
-    rows = []
-    for n in levels:
-        r = run_wrk(server.base + path, n, duration, headers)
-        rows.append(Level(label, n, r["rps"], r["p50"], r["p99"], r["errors"], r["requests"]))
-        print(f"  {label:<22} {n:>5} conns  {r['rps']:>8.0f} req/s  p50 {r['p50']:>7.1f} ms  "
-              f"p99 {r['p99']:>7.1f} ms  errors {r['errors']}", file=sys.stderr, flush=True)
-    return rows
+def bench(server: Server, path: str, n: int, duration: float, headers: list[str], label: str) -> Level:
+    r = run_wrk(server.base + path, n, duration, headers)
+    print(f"  {label:<22} {n:>5} conns  {r['rps']:>8.0f} req/s  p50 {r['p50']:>7.1f} ms  "
+          f"p99 {r['p99']:>7.1f} ms  errors {r['errors']}", file=sys.stderr, flush=True)
+    return Level(label, n, r["rps"], r["p50"], r["p99"], r["errors"], r["requests"])
 
 
 def table(rows: list[Level], bare_best: dict[int, float]) -> str:
@@ -236,43 +232,55 @@ def main() -> int:
     levels = [int(x) for x in args.levels.split(",")]
     backends = args.backends.split(",")
     rows: list[Level] = []
-    body: bytes | None = None
-    path = "/stories/x/chapters/y"
+    # (label, server, path, extra headers); all servers run at once and each level visits every one
+    # of them in turn, so a neighbour's load on the machine hits them alike.
+    targets: list[tuple[str, Server, str, list[str]]] = []
+    databases: list[str] = []
     stops: dict[str, float] = {}
+    errors_in_log: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="legato-bench-") as tmp:
         work = Path(tmp)
-        for backend in [b for b in backends if b != "bare"]:
-            db_name = f"legato_bench_{os.getpid()}"
-            url = pg_database(args.pg_url, db_name, create=True) if backend == "postgresql" else None
-            label = backend if args.workers == 1 or backend == "sqlite" else f"{backend} x{args.workers}"
-            print(f"{label}: starting", file=sys.stderr, flush=True)
-            server = legato_server(backend, work, url, args.workers if backend == "postgresql" else 1)
-            try:
-                path, _ = seed(server.base)
+        try:
+            body = None
+            for backend in [b for b in backends if b != "bare"]:
+                url = None
+                if backend == "postgresql":
+                    databases.append(f"legato_bench_{os.getpid()}")
+                    url = pg_database(args.pg_url, databases[-1], create=True)
+                workers = args.workers if backend == "postgresql" else 1
+                label = backend if workers == 1 else f"{backend} x{workers}"
+                print(f"{label}: starting", file=sys.stderr, flush=True)
+                server = legato_server(backend, work, url, workers)
+                path, token = seed(server.base)
+                targets.append((label, server, path, []))
+                # The author's own read: never cached, so every request runs the route and the database.
+                targets.append((f"{label} (token)", server, path, [f"Authorization: Bearer {token}"]))
                 body, etag = fetch(server.base, path)
-                rows += bench(server, path, levels, args.duration, [], label)
                 if args.revalidate and etag:
-                    rows += bench(server, path, levels, args.duration, [f"If-None-Match: {etag}"],
-                                  f"{label} (304)")
-            finally:
-                stops[label] = server.stop()
-                errs = server.server_errors()
-                print(f"{label}: SIGTERM exit in {stops[label]:.1f} s; 5xx in log: {errs}", file=sys.stderr)
-                if url:
-                    pg_database(args.pg_url, db_name, create=False)
-        if "bare" in backends:
-            body_file = work / "body.json"
-            body_file.write_bytes(body or json.dumps({"content": chapter_text()}).encode())
-            print("bare: starting", file=sys.stderr, flush=True)
-            server = Server("bare", lambda port: [sys.executable, "-c", BARE_APP, str(port), str(body_file)],
-                            dict(os.environ), work / "bare.log")
-            try:
-                rows += bench(server, path, levels, args.duration, [], "bare FastAPI")
-            finally:
-                stops["bare FastAPI"] = server.stop()
+                    targets.append((f"{label} (304)", server, path, [f"If-None-Match: {etag}"]))
+            if "bare" in backends:
+                body_file = work / "body.json"
+                body_file.write_bytes(body or json.dumps({"content": chapter_text()}).encode())
+                print("bare: starting", file=sys.stderr, flush=True)
+                server = Server(
+                    "bare", lambda port: [sys.executable, "-c", BARE_APP, str(port), str(body_file)],
+                    dict(os.environ), work / "bare.log",
+                )
+                targets.append(("bare FastAPI", server, "/stories/x/chapters/y", []))
+            for n in levels:
+                for label, server, path, headers in targets:
+                    rows.append(bench(server, path, n, args.duration, headers, label))
+        finally:
+            for label, server, _, _headers in targets:
+                if server.proc.poll() is None:
+                    stops[label] = server.stop()
+                    errors_in_log[label] = server.server_errors()
+            for name in databases:
+                pg_database(args.pg_url, name, create=False)
     bare = {r.connections: r.requests_per_s for r in rows if r.server == "bare FastAPI"}
     print(table(rows, bare))
-    print("\nSIGTERM to exit: " + ", ".join(f"{k} {v:.1f} s" for k, v in stops.items()))
+    print("\nSIGTERM to exit after the run: " + ", ".join(f"{k} {v:.1f} s" for k, v in stops.items()))
+    print("5xx lines in the server logs: " + ", ".join(f"{k} {v}" for k, v in errors_in_log.items()))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2))
     return 0
