@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
-import threading
-import time
-
 import typer
 import uvicorn
 
@@ -17,7 +12,6 @@ from api.settings import Settings
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
-log = logging.getLogger("legato.serve")
 
 
 @app.command()
@@ -27,8 +21,9 @@ def serve(
 ) -> None:
     """Run the HTTP API (and the background worker) with migrations applied first.
 
-    On SIGTERM the server stops accepting, gives in-flight requests ``LEGATO_SHUTDOWN_GRACE_SECONDS``,
-    stops the worker and exits, even if a thread is still stuck in a blocking call.
+    On SIGTERM the server stops accepting, gives in-flight requests ``LEGATO_SHUTDOWN_GRACE_SECONDS``
+    (then cancels them), stops the worker between two jobs and exits; uvicorn then re-raises the
+    signal, so a thread stuck in a blocking call cannot hold the process.
     """
     from api.app import create_app
     from api.concurrency import set_fallback_base_url
@@ -43,23 +38,6 @@ def serve(
     uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
                 access_log=False,  # the request-id middleware logs one structured line per request
                 timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)))
-    _exit_if_threads_linger(settings.shutdown_grace_seconds)
-
-
-def _exit_if_threads_linger(grace: float) -> None:
-    """Python waits for every non-daemon thread at exit, and a pool thread can sit in a blocking call
-    (a remote TSA, a database lock) long after the server stopped. Give them the grace period, then
-    leave: every job is durable state that the next start picks up again."""
-    deadline = time.monotonic() + grace
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join(max(0.0, deadline - time.monotonic()))
-    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
-             and t.is_alive()]
-    if stuck:
-        log.warning("exiting with threads still busy", extra={"threads": stuck})
-        logging.shutdown()
-        os._exit(0)
 
 
 @db_app.command("upgrade")
