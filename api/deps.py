@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.concurrency import READER_SCOPE_KEY, DbGate, in_own_thread
 from api.container import Container
 from api.db import ReaderWrote, TransactionMode, use_transaction_mode
-from api.errors import Forbidden, Unauthorized
+from api.errors import ClientClosedRequest, Forbidden, Unauthorized
 from api.models.accounts import Role, User
 from api.security import TokenError
 
@@ -39,6 +39,8 @@ async def get_session(request: Request, container: ContainerDep) -> AsyncIterato
     use_transaction_mode(mode)
     gate: DbGate = request.app.state.db_gate
     async with gate.slot():
+        if await _client_gone(request):
+            raise ClientClosedRequest("The client closed the connection before its turn came.")
         session = container.session_factory()
         try:
             yield session
@@ -55,6 +57,18 @@ async def get_session(request: Request, container: ContainerDep) -> AsyncIterato
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def _client_gone(request: Request) -> bool:
+    """Whether the client disconnected while queued, so a crowd that gave up (a phone that timed out, a
+    load generator that stopped) is not served, or charged, after the fact. Asked only when the body is
+    already read or there is none, since asking consumes the next message from the client."""
+    headers = request.headers
+    if not hasattr(request, "_body") and (
+        headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    ):
+        return False
+    return await request.is_disconnected()
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -20,6 +20,7 @@ allowed to create databases.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -198,8 +199,19 @@ def pg_database(admin_url: str, name: str, *, create: bool) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+def drain(server: Server, path: str, headers: list[str]) -> None:
+    """Wait until the server answers again, so one run's backlog does not count against the next."""
+    req = urllib.request.Request(server.base + path)
+    for h in headers:
+        name, _, value = h.partition(": ")
+        req.add_header(name, value)
+    with contextlib.suppress(urllib.error.HTTPError):  # a 304 is an answer too
+        urllib.request.urlopen(req, timeout=120).read()
+
+
 def bench(server: Server, path: str, n: int, duration: float, headers: list[str], label: str) -> Level:
     r = run_wrk(server.base + path, n, duration, headers)
+    drain(server, path, headers)
     print(f"  {label:<22} {n:>5} conns  {r['rps']:>8.0f} req/s  p50 {r['p50']:>7.1f} ms  "
           f"p99 {r['p99']:>7.1f} ms  errors {r['errors']}", file=sys.stderr, flush=True)
     return Level(label, n, r["rps"], r["p50"], r["p99"], r["errors"], r["requests"])
