@@ -68,7 +68,8 @@ async def _client_gone(request: Request) -> bool:
         headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
     ):
         return False
-    return await request.is_disconnected()
+    # The first message may be the (empty) body nobody read yet; the disconnect, if any, follows it.
+    return await request.is_disconnected() or await request.is_disconnected()
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

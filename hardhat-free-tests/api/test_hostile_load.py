@@ -287,3 +287,47 @@ def test_serve_checkout_urls_use_the_request_base_and_sigterm_under_load_exits(s
         assert proc.wait(timeout=10) in (0, -signal.SIGTERM)
     finally:
         stop.set()
+
+
+def test_a_request_whose_client_left_while_queued_is_dropped_uncharged(session, container):
+    """Through the ASGI app (savepoint-bound): one database slot, held; an unlock queues behind it and
+    its client disconnects; once the slot frees, the unlock is not run."""
+    import asyncio
+
+    from factories import auth_headers, grant_coins, make_chapter, make_story, make_user
+
+    from api.concurrency import DbGate
+
+    author = make_user(session, container)
+    chapter = make_chapter(session, container, make_story(session, container, author), published=True,
+                           price_coins=5)
+    reader = make_user(session, container, role="reader")
+    grant_coins(session, reader.id, 50)
+    session.commit()
+    app = create_app(container=container)
+    app.state.db_gate = DbGate(1, 30)
+    token = auth_headers(container, reader)["Authorization"].encode()
+    sent: list[dict] = []
+
+    async def run() -> None:
+        messages = [{"type": "http.request", "body": b"", "more_body": False}, {"type": "http.disconnect"}]
+
+        async def receive() -> dict:
+            return messages.pop(0) if messages else await asyncio.Event().wait()  # type: ignore[return-value]
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": f"/chapters/{chapter.id}/unlock",
+                 "raw_path": b"", "query_string": b"", "root_path": "", "scheme": "http",
+                 "http_version": "1.1", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+                 "headers": [(b"host", b"t"), (b"authorization", token)], "asgi": {"version": "3.0"}}
+        async with app.state.db_gate.slot():
+            task = asyncio.create_task(app(scope, receive, send))
+            await asyncio.sleep(0.2)  # the request is now queued for the slot; its client is gone
+            assert not task.done()
+        await asyncio.wait_for(task, 30)
+
+    asyncio.run(run())
+    assert sent[0]["status"] == 499
+    assert session.scalar(select(func.count()).select_from(Unlock).where(Unlock.reader_id == reader.id)) == 0
