@@ -6,9 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
+from api.concurrency import DbGate, ReaderRetryMiddleware
 from api.container import Container
+from api.content.public_cache import PublicChapterCache, PublicChapterMiddleware
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from api.routers import (
@@ -38,6 +41,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The thread pool is the event loop's; it exists only once the server runs.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool_size
         container.log_adapters()
         container.start_background()
         try:
@@ -54,13 +59,19 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.db_gate = DbGate(settings.db_pool_size, settings.db_queue_timeout_seconds)
+    app.state.public_chapters = PublicChapterCache(settings.public_chapter_max_age_seconds)
+    app.state.public_chapters.watch(container.engine)
     install_error_handlers(app)
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
     ):
         app.include_router(router)
-    # Outermost first: the request id must exist before the size check can put it in its envelope.
+    # Outermost last: the request id must exist before the size check can put it in its envelope, and
+    # the reader retry sits innermost, where a reader's write surfaces before any error handler.
+    app.add_middleware(ReaderRetryMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(PublicChapterMiddleware, cache=app.state.public_chapters)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
+from api.concurrency import current_base_url
 from api.content.crypto import ContentCipher, Keyring
 from api.db import make_engine, make_session_factory, session_scope
 from api.security import PasswordHashing, Tokens
@@ -62,7 +63,7 @@ class Container:
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
         settings.ensure_data_dir()
-        self.engine = engine or make_engine(settings.resolved_database_url)
+        self.engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
 
     # --- secrets -----------------------------------------------------------------------------
@@ -200,7 +201,9 @@ class Container:
     def payment_gateway(self) -> PaymentGateway:
         s = self.settings
         if s.stripe_secret_key is None:
-            return LocalTestGateway(public_url=s.public_url, webhook_secret=self.webhook_secret)
+            return LocalTestGateway(
+                public_url=s.public_url or current_base_url, webhook_secret=self.webhook_secret
+            )
         if s.stripe_webhook_secret is None:
             log.warning("LEGATO_STRIPE_WEBHOOK_SECRET is unset: every Stripe webhook will be refused")
         return StripeGateway(secret_key=s.stripe_secret_key.get_secret_value(), api_base=s.stripe_api_base)
@@ -253,7 +256,7 @@ class Container:
             gateway=self.payment_gateway,
             webhook_secret=self.webhook_secret,
             webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds,
-            public_url=s.public_url,
+            public_url=s.public_url or current_base_url,
             purposes={
                 "coins": self.coins,
                 "subscription": self.subscriptions,

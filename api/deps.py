@@ -2,49 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from api.concurrency import READER_SCOPE_KEY, DbGate, in_own_thread
 from api.container import Container
-from api.db import session_scope
-from api.errors import Forbidden, Unauthorized
+from api.db import ReaderWrote, TransactionMode, use_transaction_mode
+from api.errors import ClientClosedRequest, Forbidden, Unauthorized
 from api.models.accounts import Role, User
 from api.security import TokenError
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
+    # async: a plain attribute read is not worth a trip through the thread pool.
     return request.app.state.container
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 
 
-def get_session(container: ContainerDep) -> Iterator[Session]:
+async def get_session(request: Request, container: ContainerDep) -> AsyncIterator[Session]:
     """One session per request, committed before the response is sent (``scope="function"``) so a
-    failed commit is reported to the client instead of lost after a 2xx."""
-    with session_scope(container.session_factory) as session:
-        yield session
+    failed commit is reported to the client instead of lost after a 2xx.
+
+    The session is opened only once the request holds a slot of the app's :class:`DbGate`, and given
+    back on a thread of its own, so a request never holds a connection while it queues for a thread
+    that is itself waiting for a connection (api/concurrency.py). The transaction mode is set here, on
+    the request's task, so every thread that later runs this request's code inherits it.
+    """
+    mode = TransactionMode(reader=bool(request.scope.get(READER_SCOPE_KEY)))
+    use_transaction_mode(mode)
+    gate: DbGate = request.app.state.db_gate
+    async with gate.slot():
+        if await _client_gone(request):
+            raise ClientClosedRequest("The client closed the connection before its turn came.")
+        session = container.session_factory()
+        try:
+            yield session
+            if session.in_transaction():  # a request served from memory never touched the database
+                await in_own_thread(session.commit)
+        except BaseException:
+            if session.in_transaction():
+                await in_own_thread(session.rollback)
+            raise
+        finally:
+            session.close()  # nothing left to release over the wire after commit or rollback
+    if mode.wrote:  # a write refused in a reader transaction, even if the code swallowed the error
+        raise ReaderWrote("a reader transaction tried to write")
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def _client_gone(request: Request) -> bool:
+    """Whether the client disconnected while queued, so a crowd that gave up (a phone that timed out, a
+    load generator that stopped) is not served, or charged, after the fact. Asked only when the body is
+    already read or there is none, since asking consumes the next message from the client."""
+    headers = request.headers
+    if not hasattr(request, "_body") and (
+        headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+    ):
+        return False
+    # The first message may be the (empty) body nobody read yet; the disconnect, if any, follows it.
+    return await request.is_disconnected() or await request.is_disconnected()
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def get_optional_user(
-    container: ContainerDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User | None:
-    if credentials is None:
-        return None
+def _token_user(container: Container, session: Session, token: str) -> User:
     try:
-        claims = container.tokens.decode_access(credentials.credentials)
+        claims = container.tokens.decode_access(token)
     except TokenError as e:
         raise Unauthorized(str(e), headers=_CHALLENGE) from e
     user = session.get(User, claims.user_id)
@@ -55,6 +88,17 @@ def get_optional_user(
     ):
         raise Unauthorized("The session of this token has ended (logout or revocation).", headers=_CHALLENGE)
     return user
+
+
+async def get_optional_user(
+    container: ContainerDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    # Anonymous readers skip the thread pool; only a token needs the database.
+    if credentials is None:
+        return None
+    return await run_in_threadpool(_token_user, container, session, credentials.credentials)
 
 
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]

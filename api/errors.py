@@ -66,6 +66,19 @@ class TooManyRequests(ApiError):
     status, code = 429, "TOO_MANY_REQUESTS"
 
 
+class ClientClosedRequest(ApiError):
+    """The client went away while its request waited for the database: nobody to answer, nothing done
+    (nginx's 499, so the access log tells these apart from server faults)."""
+
+    status, code = 499, "CLIENT_CLOSED_REQUEST"
+
+
+class ServerBusy(ApiError):
+    """Every database slot stayed taken for the queue timeout: shed load with a retry hint."""
+
+    status, code = 503, "SERVER_BUSY"
+
+
 # Domain error codes → HTTP status. A code missing here is a server fault (500), on purpose: every
 # client-facing error must be mapped deliberately.
 STATUS_BY_CODE: dict[str, int] = {

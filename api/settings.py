@@ -28,9 +28,32 @@ class Settings(BaseSettings):
     log_level: str = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR; logs are JSON lines on stderr."
     )
-    public_url: str = Field("http://127.0.0.1:8000", description="Base URL used in links (checkout).")
+    public_url: str | None = Field(
+        None, description="Base URL used in links (checkout); unset: the base URL of the request itself."
+    )
     max_body_bytes: int = Field(2_000_000, description="Request bodies above this size get 413.")
     run_worker: bool = Field(True, description="`legato serve` also runs the background worker.")
+
+    # --- load --------------------------------------------------------------------------------
+    db_pool_size: int = Field(
+        20, ge=1, le=1000,
+        description="Requests holding a database session at once, per process; others wait on the event "
+        "loop. The pool keeps 5 connections more for the worker and background tasks.",
+    )
+    db_queue_timeout_seconds: float = Field(
+        30.0, gt=0, description="A request that waits this long for a database slot gets 503 SERVER_BUSY."
+    )
+    threadpool_size: int = Field(
+        40, ge=1, le=1000, description="Threads for sync routes per process; keep it ≥ LEGATO_DB_POOL_SIZE."
+    )
+    public_chapter_max_age_seconds: int = Field(
+        10, ge=0, le=86400,
+        description="Published free chapters read without a token: Cache-Control max-age, and how long "
+        "this process reuses the rendered response (dropped at once on its own writes); 0 turns both off.",
+    )
+    shutdown_grace_seconds: float = Field(
+        5.0, ge=0, description="On SIGTERM, in-flight requests get this long before they are cancelled."
+    )
 
     # --- auth --------------------------------------------------------------------------------
     jwt_secret: SecretStr | None = Field(None, description="HS256 key; created in the data dir if unset.")

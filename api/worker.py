@@ -53,6 +53,8 @@ class Worker:
     def run_once(self) -> dict[str, object]:
         results: dict[str, object] = {}
         for name, job in self.jobs:
+            if self._stop.is_set():  # a stop waits for the job in hand, not for the whole round
+                break
             try:
                 results[name] = job()
             except Exception as e:
@@ -71,7 +73,10 @@ class Worker:
         self._thread = threading.Thread(target=self.run_forever, name="legato-worker", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the loop to end after its current job; a job still running after ``timeout`` is left to
+        die with the process (the thread is a daemon, jobs are durable rows that the next start
+        claims again)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.errors import InvalidRequest, InvalidWebhook, NotFound
 from marketplace.gateways import LocalTestGateway, PaymentGateway, SignedEvent
+from marketplace.gateways.base import public_base
 from marketplace.models import Checkout, CheckoutStatus, PaymentAdjustment, WebhookEvent
 from registry.db import new_id, utcnow
 
@@ -84,13 +85,13 @@ class WebhookOutcome:
 class Payments:
     def __init__(
         self, *, gateway: PaymentGateway, webhook_secret: str, webhook_tolerance_seconds: int,
-        public_url: str, purposes: Mapping[str, CheckoutPurpose],
+        public_url: str | Callable[[], str], purposes: Mapping[str, CheckoutPurpose],
         transfer_events: TransferEvents | None = None,
     ) -> None:
         self.gateway = gateway
         self._secret = webhook_secret
         self._tolerance = webhook_tolerance_seconds
-        self._public_url = public_url.rstrip("/")
+        self._public_url = public_url
         self._purposes = dict(purposes)
         self._transfer_events = transfer_events
 
@@ -110,8 +111,8 @@ class Payments:
         result = self.gateway.create_checkout(
             checkout_id=checkout.id, amount_cents=order.amount_cents, currency=order.currency,
             description=order.description, customer_ref=user_id,
-            success_url=f"{self._public_url}/payments/checkouts/{checkout.id}?result=success",
-            cancel_url=f"{self._public_url}/payments/checkouts/{checkout.id}?result=cancel",
+            success_url=f"{public_base(self._public_url)}/payments/checkouts/{checkout.id}?result=success",
+            cancel_url=f"{public_base(self._public_url)}/payments/checkouts/{checkout.id}?result=cancel",
             metadata={"checkout_id": checkout.id, "purpose": order.purpose, "user_id": user_id},
         )
         checkout.gateway_session_id = result.session_id

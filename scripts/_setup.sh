@@ -24,4 +24,10 @@ if command -v npm >/dev/null 2>&1 && [ ! -f .tools/node_modules/solc/package.jso
     (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 >/dev/null 2>&1) \
         || echo "setup: npm solc not installed; contract artifacts will not be rebuilt" >&2
 fi
+# wrk (Debian package) drives scripts/bench_http.py; installed when missing and this user may.
+if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing wrk (apt-get) for scripts/bench_http.py" >&2
+    { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; } >/dev/null 2>&1 \
+        || echo "setup: wrk not installed; scripts/bench_http.py needs it" >&2
+fi
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -19,12 +19,20 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
-    """Run the HTTP API (and the background worker) with migrations applied first."""
+    """Run the HTTP API (and the background worker) with migrations applied first.
+
+    On SIGTERM the server stops accepting, gives in-flight requests ``LEGATO_SHUTDOWN_GRACE_SECONDS``
+    (then cancels them), stops the worker between two jobs and exits; uvicorn then re-raises the
+    signal, so a thread stuck in a blocking call cannot hold the process.
+    """
     from api.app import create_app
+    from api.concurrency import set_fallback_base_url
     from api.container import Container
 
     settings = Settings()
     configure_logging(settings.log_level)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (compared, not bound)
+    set_fallback_base_url(f"http://{shown_host}:{port}")
     container = Container(settings)
     upgrade(container.engine)
     # proxy_headers=False: uvicorn would otherwise let any client on a trusted address (127.0.0.1 by
@@ -32,7 +40,8 @@ def serve(
     # from LEGATO_TRUSTED_PROXIES (api.security.client_address).
     uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
                 access_log=False,  # the request-id middleware logs one structured line per request
-                proxy_headers=False)
+                proxy_headers=False,
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)))
 
 
 @db_app.command("upgrade")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
+from api.container import Container
 from api.content import access, chapters, community, importer, stories
 from api.content.pagination import MAX_LIMIT
+from api.content.public_cache import PRIVATE, PublicChapterCache, etag_of, matches
 from api.deps import ContainerDep, CurrentUser, OptionalUser, SessionDep, WriterUser
 from api.errors import NotFound
 from api.models.accounts import User
@@ -116,17 +118,46 @@ def list_chapters(story_id: str, session: SessionDep, user: OptionalUser) -> obj
     ])
 
 
-@router.get("/stories/{story_id}/chapters/{chapter_id}", response_model=ChapterOut)
+@router.get(
+    "/stories/{story_id}/chapters/{chapter_id}", response_model=ChapterOut,
+    responses={304: {"description": "The copy named in ``If-None-Match`` is current."}},
+)
 def get_chapter(
-    story_id: str, chapter_id: str, session: SessionDep, user: OptionalUser, container: ContainerDep,
-) -> object:
+    story_id: str, chapter_id: str, request: Request, session: SessionDep, user: OptionalUser,
+    container: ContainerDep,
+) -> Response:
+    """The chapter, with its text when the caller may read it. Every answer has an ``ETag`` (send it
+    back in ``If-None-Match`` for a bodiless 304); a published free chapter read without a token is
+    ``Cache-Control: public`` and kept for a few seconds, served from memory in front of the router
+    (api/content/public_cache.py)."""
+    cache: PublicChapterCache = request.app.state.public_chapters
+    generation = cache.generation()
+    body, public = _render_chapter(session, container, user, story_id, chapter_id)
+    if public:
+        return _conditional(request, body, cache.put(chapter_id, story_id, body, generation=generation).etag,
+                            cache.cache_control)
+    return _conditional(request, body, etag_of(body), PRIVATE)
+
+
+def _render_chapter(
+    session: Session, container: Container, user: User | None, story_id: str, chapter_id: str
+) -> tuple[bytes, bool]:
+    """The response body, and whether it is public (readable by anyone without a token)."""
     chapter, story = access.visible_chapter(session, chapter_id, user)
     if story.id != story_id:
         raise NotFound("No such chapter in this story.",
                        details={"story_id": story_id, "chapter_id": chapter_id})
     readable = access.can_read_chapter(session, user, chapter)
     content = chapters.chapter_text(container.content_cipher, chapter) if readable else None
-    return ChapterOut.with_content(chapter, content, editor=access.can_edit_story(user, story))
+    out = ChapterOut.with_content(chapter, content, editor=access.can_edit_story(user, story))
+    return out.model_dump_json().encode(), user is None and content is not None
+
+
+def _conditional(request: Request, body: bytes, etag: str, cache_control: str) -> Response:
+    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Authorization"}
+    if matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 # --- import --------------------------------------------------------------------------------------

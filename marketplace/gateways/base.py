@@ -5,7 +5,7 @@ Adapters live beside this module; ``marketplace.gateways`` re-exports everything
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -75,3 +75,9 @@ class PayoutGateway(Protocol):
     def default_destination(self, user_id: str) -> str | None:
         """Where to pay a writer who has not set a destination (``None``: they must set one)."""
         ...
+
+
+def public_base(url: str | Callable[[], str]) -> str:
+    """The base for links the platform hands out: a fixed URL, or a callable the wiring gives when the
+    base depends on the request (no public URL configured)."""
+    return (url() if callable(url) else url).rstrip("/")

@@ -16,12 +16,18 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from marketplace.errors import GatewayDeclined, InvalidRequest, PaymentGatewayError
-from marketplace.gateways.base import GatewayCheckout, GatewayPayout, GatewayRefund, SignedEvent
+from marketplace.gateways.base import (
+    GatewayCheckout,
+    GatewayPayout,
+    GatewayRefund,
+    SignedEvent,
+    public_base,
+)
 
 
 def sign_payload(payload: bytes, secret: str, timestamp: int | None = None) -> str:
@@ -38,8 +44,8 @@ def _stable_id(prefix: str, *parts: str) -> str:
 class LocalTestGateway:
     name = "local"
 
-    def __init__(self, *, public_url: str, webhook_secret: str) -> None:
-        self._public_url = public_url.rstrip("/")
+    def __init__(self, *, public_url: str | Callable[[], str], webhook_secret: str) -> None:
+        self._public_url = public_url
         self._secret = webhook_secret
 
     def create_checkout(
@@ -48,7 +54,7 @@ class LocalTestGateway:
     ) -> GatewayCheckout:
         return GatewayCheckout(
             session_id=_stable_id("cs_local_", checkout_id),
-            url=f"{self._public_url}/payments/test-gateway/checkouts/{checkout_id}/confirm",
+            url=f"{public_base(self._public_url)}/payments/test-gateway/checkouts/{checkout_id}/confirm",
         )
 
     def completion_event(
