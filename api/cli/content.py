@@ -52,10 +52,17 @@ def import_manuscript(
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=False) as progress:
             task = progress.add_task(f"importing {file.name}", total=len(chapters))
-            created = importer.import_chapters(
-                session, container.content_cipher, story, chapters,
-                on_chapter=lambda _n, _ch: progress.advance(task),
-            )
+            try:
+                result = importer.import_chapters(
+                    session, container.content_cipher, story, chapters,
+                    on_chapter=lambda _n, _ch: progress.advance(task),
+                )
+            except ApiError as e:
+                err.print(f"[red]{e.code}:[/red] {e.message}")
+                raise typer.Exit(1) from e
+        created = result.created
+        for s in result.skipped:
+            err.print(f"  skipped {s.title!r}: same text as chapter {s.existing_number}")
         summary = [
             {"id": c.id, "number": c.number, "title": c.title, "word_count": c.word_count} for c in created
         ]

@@ -1,7 +1,7 @@
 """Comments (threaded one level) and star ratings.
 
-Commenting needs the right to read the chapter (a locked chapter's thread is for those who unlocked it)
-and is refused when the story's author has blocked the commenter, or, for a reply, when the author of the
+A chapter's comments follow its read access: reading or writing a locked chapter's thread needs the right
+to read the chapter (comments quote and discuss its text), and commenting is refused when the story's author has blocked the commenter, or, for a reply, when the author of the
 parent comment has. A deleted comment that still has replies stays in the thread as a placeholder with no
 body, so the replies keep their context. Pinned comments come first; only the story's author (or an
 admin) pins, and only top-level comments.
@@ -69,7 +69,10 @@ def add_comment(
 def list_comments(
     session: Session, viewer: User | None, chapter: Chapter, *, cursor: str | None, limit: int,
 ) -> Page[Thread]:
-    """Top-level comments, pinned first then newest first, each with its replies oldest first."""
+    """Top-level comments, pinned first then newest first, each with its replies oldest first. Refused
+    (403 ``CHAPTER_LOCKED``) to whoever cannot read the chapter."""
+    if not can_read_chapter(session, viewer, chapter):
+        raise ChapterLocked("Unlock the chapter to read its discussion.", details={"chapter_id": chapter.id})
     hidden = blocked_ids(session, viewer.id) if viewer is not None else set()
     reply = aliased(Comment)
     live_reply = exists().where(reply.parent_id == Comment.id, reply.deleted_at.is_(None))

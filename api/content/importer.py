@@ -9,11 +9,16 @@
   starts another.
 
 A section with a heading but no text (a book title above the first chapter, a part divider) is dropped.
-Imported chapters are drafts: nothing is registered or published until the author publishes.
+A Markdown manuscript's metadata block — YAML front matter (``---`` … ``---``) or a pandoc title block
+(``%`` lines) at the very top — is metadata, never a chapter: its title names a first section that has
+no heading, and the rest is dropped.
+Imported chapters are drafts: nothing is registered or published until the author publishes. A chapter
+whose text is identical (as canonical text) to one the story already has is skipped and reported, so
+importing the same manuscript twice does not duplicate it.
 
-Uploaded bytes are untrusted: the file is never handed to a parser by name, archives are checked for
-their uncompressed size before parsing (zip bombs), and any parser failure is a 400
-``INVALID_MANUSCRIPT``, never a 500.
+Uploaded bytes are untrusted: the file is never handed to a parser by name, archives are inflated and
+counted before parsing (:mod:`api.content.archive`: zip bombs), one import makes at most
+``MAX_CHAPTERS`` chapters, and any parser failure is a 400 ``INVALID_MANUSCRIPT``, never a 500.
 """
 
 from __future__ import annotations
@@ -27,15 +32,21 @@ from pathlib import PurePath
 
 from sqlalchemy.orm import Session
 
-from api.content.chapters import create_chapter
+from sqlalchemy import select
+
+from api.content.archive import check_archive
+from api.content.chapters import chapter_text, create_chapter
 from api.content.crypto import ContentCipher
-from api.content.errors import InvalidManuscript, UnsupportedManuscript
+from api.content.errors import InvalidManuscript, ManuscriptAlreadyImported, UnsupportedManuscript
 from api.errors import PayloadTooLarge
 from api.models.content import Chapter, Story
+from registry.canonical import canonicalize
+from registry.errors import RegistryError
 
 MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-MAX_CHAPTERS = 1000
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 2000
+MAX_CHAPTERS = 200
 MAX_TITLE_CHARS = 300
 FORMATS = ("markdown", "docx", "epub")
 _EXTENSIONS = {
@@ -96,14 +107,42 @@ def detect_format(filename: str, data: bytes) -> str:
 
 
 def _check_archive(data: bytes) -> None:
-    try:
-        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except zipfile.BadZipFile as e:
-        raise InvalidManuscript("The file is not a valid DOCX/EPUB (ZIP) archive.") from e
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise PayloadTooLarge("The manuscript expands to more than the import limit.",
-                              details={"uncompressed_bytes": total, "max_bytes": MAX_UNCOMPRESSED_BYTES})
+    check_archive(data, budget=MAX_UNCOMPRESSED_BYTES, max_members=MAX_ARCHIVE_MEMBERS)
+
+
+_YAML_FENCE = re.compile(r"^---[ \t]*$")
+_YAML_END = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_YAML_TITLE = re.compile(r"^title[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
+
+
+def split_front_matter(lines: list[str]) -> tuple[str | None, list[str]]:
+    """(title, remaining lines) once a leading YAML front matter or pandoc title block is taken off.
+
+    YAML: a first line ``---`` closed by ``---`` or ``...``; an unclosed block is not front matter.
+    Pandoc: up to three leading lines starting with ``%`` (title, authors, date), each with indented
+    continuation lines; the first is the title.
+    """
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return None, lines
+    if _YAML_FENCE.match(lines[first]):
+        end = next((i for i in range(first + 1, len(lines)) if _YAML_END.match(lines[i])), None)
+        if end is None:
+            return None, lines
+        title = next((m.group(1) for m in map(_YAML_TITLE.match, lines[first + 1:end]) if m), None)
+        return (title.strip("\"'") or None) if title else None, lines[end + 1:]
+    if not lines[first].startswith("%"):
+        return None, lines
+    fields: list[str] = []
+    i = first
+    while i < len(lines) and len(fields) < 3 and lines[i].startswith("%"):
+        value = [lines[i][1:].strip()]
+        i += 1
+        while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip():
+            value.append(lines[i].strip())
+            i += 1
+        fields.append(" ".join(v for v in value if v))
+    return (fields[0] or None), lines[i:]
 
 
 def parse_markdown(data: bytes, fallback_title: str) -> list[ManuscriptChapter]:
@@ -120,7 +159,9 @@ def parse_markdown(data: bytes, fallback_title: str) -> list[ManuscriptChapter]:
         sections.add("\n".join(lines), lambda: fallback_title)
         lines.clear()
 
-    for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    title, body = split_front_matter(source.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    fallback_title = title[:MAX_TITLE_CHARS] if title else fallback_title
+    for line in body:
         if _FENCE.match(line):
             in_fence = not in_fence
         heading = None if in_fence else _ATX.match(line)
@@ -233,7 +274,7 @@ def parse_manuscript(filename: str, data: bytes, *, max_chapter_chars: int) -> l
     if not chapters:
         raise InvalidManuscript("The manuscript has no text to import.", details={"format": kind})
     if len(chapters) > MAX_CHAPTERS:
-        raise InvalidManuscript("The manuscript has too many chapters for one import.",
+        raise InvalidManuscript("The manuscript has too many chapters for one import; import it in parts.",
                                 details={"chapters": len(chapters), "max_chapters": MAX_CHAPTERS})
     for n, ch in enumerate(chapters, 1):
         if len(ch.content) > max_chapter_chars:
@@ -245,14 +286,64 @@ def parse_manuscript(filename: str, data: bytes, *, max_chapter_chars: int) -> l
     return chapters
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A manuscript chapter left out because the story already has a chapter with the same text."""
+
+    position: int  # 1-based, in the manuscript
+    title: str
+    existing_chapter_id: str
+    existing_number: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: list[Chapter]
+    skipped: list[Skipped]
+
+
+def _same_text_key(text: str) -> str:
+    try:
+        return canonicalize(text, max_chars=len(text) + 1)
+    except RegistryError:  # empty after canonicalization: compare as is
+        return text
+
+
+def _existing_texts(session: Session, cipher: ContentCipher, story: Story) -> dict[str, Chapter]:
+    existing: dict[str, Chapter] = {}
+    for chapter in session.scalars(
+        select(Chapter).where(Chapter.story_id == story.id).order_by(Chapter.number)
+    ):
+        existing.setdefault(_same_text_key(chapter_text(cipher, chapter)), chapter)
+    return existing
+
+
 def import_chapters(
     session: Session, cipher: ContentCipher, story: Story, chapters: list[ManuscriptChapter], *,
     on_chapter: Callable[[int, ManuscriptChapter], None] | None = None,
-) -> list[Chapter]:
-    """Append the chapters to the story as drafts, in order. The caller holds the story row lock."""
-    created = []
+) -> ImportResult:
+    """Append the chapters to the story as drafts, in order, skipping those whose text the story already
+    has. Raises 409 ``MANUSCRIPT_ALREADY_IMPORTED`` when every chapter is such a duplicate. The caller
+    holds the story row lock, so two imports of one manuscript cannot both add it."""
+    existing = _existing_texts(session, cipher, story)
+    created: list[Chapter] = []
+    skipped: list[Skipped] = []
     for n, ch in enumerate(chapters, 1):
-        created.append(create_chapter(session, cipher, story, title=ch.title, content=ch.content))
+        key = _same_text_key(ch.content)
+        twin = existing.get(key)
+        if twin is not None:
+            skipped.append(Skipped(n, ch.title, twin.id, twin.number))
+        else:
+            chapter = create_chapter(session, cipher, story, title=ch.title, content=ch.content)
+            existing[key] = chapter
+            created.append(chapter)
         if on_chapter is not None:
             on_chapter(n, ch)
-    return created
+    if not created:
+        raise ManuscriptAlreadyImported(
+            "Every chapter of this manuscript is already in the story; nothing was imported.",
+            details={"skipped": [{"position": s.position, "title": s.title,
+                                  "existing_chapter_id": s.existing_chapter_id,
+                                  "existing_number": s.existing_number} for s in skipped[:MAX_CHAPTERS]]},
+        )
+    return ImportResult(created, skipped)
