@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
+from api.content.access import install_subscriber_check
 from api.content.crypto import ContentCipher, Keyring
 from api.db import make_engine, make_session_factory, session_scope
 from api.security import PasswordHashing, Tokens
@@ -63,6 +64,8 @@ class Container:
         settings.ensure_data_dir()
         self.engine = engine or make_engine(settings.resolved_database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        # Content's port for "is this reader subscribed now?", answered by the marketplace.
+        install_subscriber_check(lambda session, user_id: self.subscriptions.is_subscribed(session, user_id))
 
     # --- secrets -----------------------------------------------------------------------------
     @cached_property

@@ -4,9 +4,17 @@
 * A draft story, and a chapter that is not published, do not exist (404) for anyone but its editors,
   so probing ids reveals nothing about unpublished work.
 * Reading a chapter's text is decided by :func:`can_read_chapter` alone.
+
+Paid chapters open to a reader who unlocked them with coins, or who holds an active subscription while
+the story is in the subscription catalog (``Story.in_subscription``, on unless its writer takes it out).
+Subscriptions belong to the marketplace, a sibling of content, so content only declares the question
+(:data:`SubscriberCheck`) and the wiring (``api/container.py``) installs the answer with
+:func:`install_subscriber_check`; until it does, nobody reads by subscription.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +24,22 @@ from api.models.accounts import Role, User
 from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
 from api.models.reading import Block
 from marketplace.unlocks import has_unlocked
+
+
+SubscriberCheck = Callable[[Session, str], bool]
+"""``(session, user_id) -> bool``: does the user hold a subscription that is active now?"""
+
+_subscriber_check: SubscriberCheck | None = None
+
+
+def install_subscriber_check(check: SubscriberCheck | None) -> None:
+    global _subscriber_check
+    _subscriber_check = check
+
+
+def reads_by_subscription(session: Session, user: User | None, story: Story) -> bool:
+    return (user is not None and story.in_subscription and _subscriber_check is not None
+            and _subscriber_check(session, user.id))
 
 
 def is_admin(user: User | None) -> bool:
@@ -71,7 +95,8 @@ def editable_chapter(session: Session, chapter_id: str, user: User | None) -> tu
 
 def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> bool:
     """True when ``user`` may read the chapter's text: its author or an admin always; anyone else only
-    once it is published, and then for free chapters or after unlocking it with coins."""
+    once it is published, and then for free chapters, after unlocking it with coins, or while
+    subscribed when the story is in the subscription catalog."""
     story = session.get(Story, chapter.story_id)
     if story is None:
         return False
@@ -83,7 +108,9 @@ def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> b
         return True
     if user is None:
         return False
-    return has_unlocked(session, reader_id=user.id, chapter_id=chapter.id)
+    return has_unlocked(session, reader_id=user.id, chapter_id=chapter.id) or reads_by_subscription(
+        session, user, story
+    )
 
 
 def is_blocked_by(session: Session, *, blocker_id: str, user_id: str) -> bool:
