@@ -25,7 +25,6 @@ from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
 from api.models.reading import Block
 from marketplace.unlocks import has_unlocked
 
-
 SubscriberCheck = Callable[[Session, str], bool]
 """``(session, user_id) -> bool``: does the user hold a subscription that is active now?"""
 

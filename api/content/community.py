@@ -1,9 +1,10 @@
 """Comments (threaded one level) and star ratings.
 
 A chapter's comments follow its read access: reading or writing a locked chapter's thread needs the right
-to read the chapter (comments quote and discuss its text), and commenting is refused when the story's author has blocked the commenter, or, for a reply, when the author of the
-parent comment has. A deleted comment that still has replies stays in the thread as a placeholder with no
-body, so the replies keep their context. Pinned comments come first; only the story's author (or an
+to read the chapter (comments quote and discuss its text), and commenting is refused when the story's
+author has blocked the commenter, or, for a reply, when the author of the parent comment has. A deleted
+comment that still has replies stays in the thread as a placeholder with no body, so the replies keep
+their context. Pinned comments come first; only the story's author (or an
 admin) pins, and only top-level comments.
 """
 
@@ -106,6 +107,17 @@ def list_comments(
         for r in session.scalars(rq.order_by(Comment.created_at, Comment.id)):
             threads[r.parent_id].replies.append(r)  # type: ignore[index]
     return Page(list(threads.values()), page.next_cursor)
+
+
+def replies_of(session: Session, viewer: User | None, comment: Comment) -> list[Comment]:
+    """A top-level comment's live replies, oldest first, less those of users the viewer blocked."""
+    if comment.parent_id is not None:
+        return []
+    q = select(Comment).where(Comment.parent_id == comment.id, Comment.deleted_at.is_(None))
+    hidden = blocked_ids(session, viewer.id) if viewer is not None else set()
+    if hidden:
+        q = q.where(Comment.author_id.not_in(hidden))
+    return list(session.scalars(q.order_by(Comment.created_at, Comment.id)))
 
 
 def edit_comment(comment: Comment, user: User, body: str) -> Comment:

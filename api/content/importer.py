@@ -30,9 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from sqlalchemy.orm import Session
-
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.content.archive import check_archive
 from api.content.chapters import chapter_text, create_chapter

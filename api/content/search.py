@@ -18,8 +18,8 @@ index of migration 0006 (SQLite: FTS5 ``trigram`` table ``fts_stories_grams``; P
 
 The query is reduced to its words (letters and digits), all required, the last one as a prefix, so user
 input can never reach either engine's query syntax (a substring word holds only letters of its script,
-so it carries no ``LIKE`` wildcard either). Only stories with a published chapter are found. Results are paged by an opaque offset cursor: ranked
-order has no stable key to seek from.
+so it carries no ``LIKE`` wildcard either). Results are paged by an opaque offset cursor: ranked order
+has no stable key to seek from.
 """
 
 from __future__ import annotations
@@ -110,9 +110,14 @@ def search_stories(
     postgres = session.get_bind().dialect.name == "postgresql"
     words, grams = split_terms(words)
     for n, gram in enumerate(grams):
-        params[f"g{n}"] = f"%{gram}%"
-        filters += (f" AND f.plain LIKE :g{n}" if postgres else
-                    f" AND s.id IN (SELECT story_id FROM fts_stories_grams WHERE body LIKE :g{n})")
+        # Only the parameter's name is formatted in; the user's text is bound. SQLite's trigram index
+        # answers LIKE from three characters on and finds nothing below that, so shorter words (商队)
+        # are looked for with instr() over the same table instead.
+        params[f"g{n}"] = f"%{gram}%" if postgres or len(gram) >= 3 else gram
+        match = f"f.plain LIKE :g{n}" if postgres else (
+            f"body LIKE :g{n}" if len(gram) >= 3 else f"instr(body, :g{n}) > 0")
+        filters += f" AND {match}" if postgres else \
+            f" AND s.id IN (SELECT story_id FROM fts_stories_grams WHERE {match})"  # noqa: S608
     if genre:
         filters += " AND lower(s.genre) = :genre"
         params["genre"] = genre.lower()

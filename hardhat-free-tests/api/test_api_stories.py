@@ -104,8 +104,10 @@ def test_update_changes_only_given_fields(client, wh):
 def test_filters(client, session, container, writer):
     other = make_user(session, container, role="writer", username="quill")
     for story in (
-        make_story(session, container, writer, title="Fire", genre="Fantasy", language="en", tags=["dragons"]),
-        make_story(session, container, writer, title="Ice", genre="fantasy", language="fr", status="completed"),
+        make_story(session, container, writer, title="Fire", genre="Fantasy", language="en",
+                   tags=["dragons"]),
+        make_story(session, container, writer, title="Ice", genre="fantasy", language="fr",
+                   status="completed"),
         make_story(session, container, other, title="Rain", genre="romance", language="en",
                    tags=["Dragons", "rain"]),
     ):

@@ -132,11 +132,13 @@ def test_manuscript_is_parsed_outside_any_transaction(client, writer, container,
 
 def test_yaml_front_matter_and_pandoc_title_block_are_not_chapters(client, writer):
     _, headers, story = writer
-    yaml = b"---\ntitle: \"The Caravan\"\nauthor: A. Writer\n---\n\nOpening words without a heading.\n\n# Two\n\nMore."
+    yaml = (b"---\ntitle: \"The Caravan\"\nauthor: A. Writer\n---\n\n"
+            b"Opening words without a heading.\n\n# Two\n\nMore.")
     r = _import(client, story.id, headers, "book.md", yaml)
     assert r.status_code == 201, r.text
     assert [c["title"] for c in r.json()["chapters"]] == ["The Caravan", "Two"]
-    pandoc = b"% The Last Caravan\n% A. Writer\n  B. Writer\n% 2026-12-01\n\n# First\n\nSand.\n\n# Second\n\nWind."
+    pandoc = (b"% The Last Caravan\n% A. Writer\n  B. Writer\n% 2026-12-01\n\n"
+              b"# First\n\nSand.\n\n# Second\n\nWind.")
     r = _import(client, story.id, headers, "other.md", pandoc)
     assert r.status_code == 201, r.text
     assert [c["title"] for c in r.json()["chapters"]] == ["First", "Second"]
@@ -162,10 +164,11 @@ def test_reimporting_the_same_manuscript_does_not_duplicate_chapters(client, wri
 
 
 def test_a_locked_chapters_comments_follow_its_read_access(client, session, container, writer):
-    author, author_headers, story = writer
+    _, author_headers, story = writer
     paid = make_chapter(session, container, story, published=True, price_coins=5)
     free = make_chapter(session, container, story, published=True)
-    r = client.post(f"/chapters/{paid.id}/comments", json={"body": "secret plot twist"}, headers=author_headers)
+    r = client.post(f"/chapters/{paid.id}/comments", json={"body": "secret plot twist"},
+                    headers=author_headers)
     assert r.status_code == 201, r.text
     client.post(f"/chapters/{free.id}/comments", json={"body": "open"}, headers=author_headers)
     reader = make_user(session, container, role="reader")
