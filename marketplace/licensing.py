@@ -130,10 +130,8 @@ def _moment(value: object, name: str) -> datetime:
             raise InvalidRequest(f"{name} is not a calendar date.", details={name: value}) from e
     if isinstance(value, date) and not isinstance(value, datetime):
         day = datetime(value.year, value.month, value.day, tzinfo=UTC)
-        if name != "end":
-            return day
         try:
-            return day + timedelta(days=1)
+            value = day + timedelta(days=1) if name == "end" else day
         except OverflowError as e:
             raise InvalidRequest("The license end is too far in the future.",
                                  details={name: str(value)}) from e
@@ -146,6 +144,9 @@ def _moment(value: object, name: str) -> datetime:
         raise InvalidRequest(f"{name} must be a time with a UTC offset.", details={name: str(value)})
     if value.microsecond:
         raise InvalidRequest(f"{name} must be whole seconds (the chain records seconds).",
+                             details={name: value.isoformat()})
+    if value.timestamp() < 0:
+        raise InvalidRequest(f"{name} must not be before 1970 (the chain records unsigned seconds).",
                              details={name: value.isoformat()})
     return value.astimezone(UTC)
 

@@ -14,17 +14,13 @@ import argparse
 import io
 import resource
 import struct
-import sys
 import time
 import zipfile
 import zlib
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from api.content import archive  # noqa: E402
-from api.content.importer import parse_manuscript  # noqa: E402
-from api.errors import ApiError  # noqa: E402
+from api.content import archive
+from api.content.importer import parse_manuscript
+from api.errors import ApiError
 
 
 def build_bomb(inflated_bytes: int, declared: int = 1000) -> bytes:

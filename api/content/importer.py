@@ -111,29 +111,31 @@ def _check_archive(data: bytes) -> None:
 
 _YAML_FENCE = re.compile(r"^---[ \t]*$")
 _YAML_END = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_YAML_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ -]*:(\s|$)")
 _YAML_TITLE = re.compile(r"^title[ \t]*:[ \t]*(.*?)[ \t]*$", re.IGNORECASE)
 
 
 def split_front_matter(lines: list[str]) -> tuple[str | None, list[str]]:
     """(title, remaining lines) once a leading YAML front matter or pandoc title block is taken off.
 
-    YAML: a first line ``---`` closed by ``---`` or ``...``; an unclosed block is not front matter.
-    Pandoc: up to three leading lines starting with ``%`` (title, authors, date), each with indented
+    Both must open the file (line one). YAML: ``---`` closed by ``---`` or ``...``, its first entry a
+    ``key:`` line — a story that opens with a thematic break (``---``, text, ``---``) keeps its text.
+    Pandoc: up to three lines starting with ``%`` (title, authors, date), each with indented
     continuation lines; the first is the title.
     """
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
+    if not lines:
         return None, lines
-    if _YAML_FENCE.match(lines[first]):
-        end = next((i for i in range(first + 1, len(lines)) if _YAML_END.match(lines[i])), None)
-        if end is None:
+    if _YAML_FENCE.match(lines[0]):
+        end = next((i for i in range(1, len(lines)) if _YAML_END.match(lines[i])), None)
+        entries = [line for line in lines[1:end] if line.strip()] if end is not None else []
+        if not entries or not _YAML_KEY.match(entries[0]):
             return None, lines
-        title = next((m.group(1) for m in map(_YAML_TITLE.match, lines[first + 1:end]) if m), None)
-        return (title.strip("\"'") or None) if title else None, lines[end + 1:]
-    if not lines[first].startswith("%"):
+        title = next((m.group(1) for m in map(_YAML_TITLE.match, entries) if m), None)
+        return (title.strip("\"'") or None) if title else None, lines[end + 1:]  # type: ignore[operator]
+    if not lines[0].startswith("%"):
         return None, lines
     fields: list[str] = []
-    i = first
+    i = 0
     while i < len(lines) and len(fields) < 3 and lines[i].startswith("%"):
         value = [lines[i][1:].strip()]
         i += 1

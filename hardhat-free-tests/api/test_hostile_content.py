@@ -144,6 +144,14 @@ def test_yaml_front_matter_and_pandoc_title_block_are_not_chapters(client, write
     texts = [client.get(f"/stories/{story.id}/chapters/{c['id']}", headers=headers).json()["content"]
              for c in r.json()["chapters"]]
     assert all("%" not in t and "Writer" not in t for t in texts)
+    # A story that opens with a thematic break is not front matter: its opening text stays.
+    ruled = b"---\n\nThe wind rose before dawn.\n\n---\n\n# Later\n\nNoon."
+    r = _import(client, story.id, headers, "ruled.md", ruled)
+    assert r.status_code == 201, r.text
+    first = r.json()["chapters"][0]
+    assert first["title"] == "ruled"
+    text = client.get(f"/stories/{story.id}/chapters/{first['id']}", headers=headers).json()["content"]
+    assert "The wind rose before dawn." in text
 
 
 def test_reimporting_the_same_manuscript_does_not_duplicate_chapters(client, writer):

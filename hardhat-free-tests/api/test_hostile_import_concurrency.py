@@ -46,7 +46,8 @@ def test_racing_imports_of_one_manuscript_add_it_once(engine, settings, test_cha
                 t.join()
         assert sorted(codes) == [201] + [409] * (UPLOADS - 1), codes
         with Session(engine) as s:
-            assert s.scalar(select(func.count()).select_from(Chapter).where(Chapter.story_id == story.id)) == 2
+            count = select(func.count()).select_from(Chapter).where(Chapter.story_id == story.id)
+            assert s.scalar(count) == 2
     finally:
         with Session(engine) as s:
             s.execute(delete(User).where(User.id == writer.id))  # stories and chapters cascade

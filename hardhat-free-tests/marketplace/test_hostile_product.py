@@ -138,7 +138,8 @@ def test_terms_accept_calendar_dates_as_whole_utc_days(client, session, containe
     as_dates = Terms.parse(terms(start="2027-01-01", end="2029-12-31")).to_json()
     as_times = Terms.parse(terms(start="2027-01-01T00:00:00Z", end="2030-01-01T00:00:00Z")).to_json()
     assert as_dates == as_times and terms_hash(as_dates) == terms_hash(as_times)
-    for bad in ({"start": "2027-01-01T00:00:00"}, {"start": "2027-02-30"}, {"end": "9999-12-31"}):
+    for bad in ({"start": "2027-01-01T00:00:00"}, {"start": "2027-02-30"}, {"end": "9999-12-31"},
+                {"start": "0001-01-01"}):
         r = client.post(url, json=terms(**bad), headers=m["studio"])
         assert r.status_code in (400, 422) and r.json()["error"]["code"] in (
             "VALIDATION_ERROR", "INVALID_REQUEST"), (bad, r.text)
