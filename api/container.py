@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
-from api.content.access import install_subscriber_check
+from api.content.access import ReadGrants, install_read_grants
 from api.content.crypto import ContentCipher, Keyring
 from api.db import make_engine, make_session_factory, session_scope
 from api.security import PasswordHashing, Tokens
@@ -42,7 +42,7 @@ from marketplace.payments import Payments
 from marketplace.payouts import Payouts
 from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
 from marketplace.tips import Tips
-from marketplace.unlocks import Unlocks
+from marketplace.unlocks import Unlocks, has_unlocked
 from registry.anchoring import Anchorer
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
 from registry.keystore import read_or_create_secret
@@ -64,8 +64,11 @@ class Container:
         settings.ensure_data_dir()
         self.engine = engine or make_engine(settings.resolved_database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
-        # Content's port for "is this reader subscribed now?", answered by the marketplace.
-        install_subscriber_check(lambda session, user_id: self.subscriptions.is_subscribed(session, user_id))
+        # Content's port for "has this reader paid for / subscribed to it?", answered by the marketplace.
+        install_read_grants(ReadGrants(
+            has_unlocked=has_unlocked,
+            is_subscribed=lambda session, user_id: self.subscriptions.is_subscribed(session, user_id),
+        ))
 
     # --- secrets -----------------------------------------------------------------------------
     @cached_property

@@ -7,14 +7,15 @@
 
 Paid chapters open to a reader who unlocked them with coins, or who holds an active subscription while
 the story is in the subscription catalog (``Story.in_subscription``, on unless its writer takes it out).
-Subscriptions belong to the marketplace, a sibling of content, so content only declares the question
-(:data:`SubscriberCheck`) and the wiring (``api/container.py``) installs the answer with
-:func:`install_subscriber_check`; until it does, nobody reads by subscription.
+Unlocks and subscriptions belong to the marketplace, a sibling of content, so content only declares the
+two questions (:class:`ReadGrants`) and the wiring (``api/container.py``) installs the answers with
+:func:`install_read_grants`. Until it does, paid chapters stay locked to readers (fail closed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,22 +24,27 @@ from api.errors import Forbidden, NotFound
 from api.models.accounts import Role, User
 from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
 from api.models.reading import Block
-from marketplace.unlocks import has_unlocked
-
-SubscriberCheck = Callable[[Session, str], bool]
-"""``(session, user_id) -> bool``: does the user hold a subscription that is active now?"""
-
-_subscriber_check: SubscriberCheck | None = None
 
 
-def install_subscriber_check(check: SubscriberCheck | None) -> None:
-    global _subscriber_check
-    _subscriber_check = check
+@dataclass(frozen=True)
+class ReadGrants:
+    """The marketplace's answers content needs to decide who reads a paid chapter."""
+
+    has_unlocked: Callable[[Session, str, str], bool]  # (session, reader_id, chapter_id)
+    is_subscribed: Callable[[Session, str], bool]  # (session, user_id): a subscription active now
+
+
+_NO_GRANTS = ReadGrants(has_unlocked=lambda *_: False, is_subscribed=lambda *_: False)
+_grants = _NO_GRANTS
+
+
+def install_read_grants(grants: ReadGrants | None) -> None:
+    global _grants
+    _grants = grants or _NO_GRANTS
 
 
 def reads_by_subscription(session: Session, user: User | None, story: Story) -> bool:
-    return (user is not None and story.in_subscription and _subscriber_check is not None
-            and _subscriber_check(session, user.id))
+    return user is not None and story.in_subscription and _grants.is_subscribed(session, user.id)
 
 
 def is_admin(user: User | None) -> bool:
@@ -107,9 +113,7 @@ def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> b
         return True
     if user is None:
         return False
-    return has_unlocked(session, reader_id=user.id, chapter_id=chapter.id) or reads_by_subscription(
-        session, user, story
-    )
+    return _grants.has_unlocked(session, user.id, chapter.id) or reads_by_subscription(session, user, story)
 
 
 def is_blocked_by(session: Session, *, blocker_id: str, user_id: str) -> bool:
