@@ -13,6 +13,7 @@ from factories import auth_headers, make_chapter, make_story, make_user
 from licensing_support import market, terms
 
 import marketplace.offers
+from api.content.reading import reading_seconds_by_subscriber_and_writer
 from marketplace.licensing import Terms, terms_hash
 
 
@@ -52,6 +53,9 @@ def test_an_active_subscriber_reads_paid_chapters_of_catalog_stories(client, ses
     progress = client.put(f"/chapters/{chapter.id}/progress", json={"percentage": 50, "seconds": 120},
                           headers=sh)
     assert progress.status_code == 200, progress.text
+    today = datetime.now(UTC).date()
+    seconds = reading_seconds_by_subscriber_and_writer(session, today, today + timedelta(days=1))
+    assert seconds[subscriber.id] == {writer.id: 120}
     assert client.get(f"/chapters/{chapter.id}/comments", headers=sh).status_code == 200
 
     assert client.get(read_url, headers=outsider).json()["content"] is None
