@@ -93,7 +93,7 @@ def detect_format(filename: str, data: bytes) -> str:
     if data[:4] == b"PK\x03\x04":
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile as e:
+        except Exception as e:  # damaged directories raise more than BadZipFile (NotImplementedError…)
             raise InvalidManuscript("The file is a damaged ZIP archive.") from e
         if "word/document.xml" in names:
             return "docx"
