@@ -1,7 +1,8 @@
 """Zip-bomb import check: time and peak memory of refusing the issue's DOCX (``word/document.xml``
-declaring 1,000 bytes, inflating to 1.85 GiB).
+declaring 1,000 bytes, inflating to 1.85 GiB); with ``--dense MiB``, of parsing an honest DOCX of that
+many MiB of one-line paragraphs (the worst case the inflate budget still lets in).
 
-    python scripts/bench_import_bomb.py [--gib 1.85]
+    python scripts/bench_import_bomb.py [--gib 1.85] [--dense 30]
 
 Builds the bomb as a stream (the payload is never held in memory), then runs the manuscript
 parser on it exactly as ``POST /stories/{id}/import`` does and prints the outcome, wall time, bytes
@@ -55,10 +56,50 @@ def build_bomb(inflated_bytes: int, declared: int = 1000) -> bytes:
     return bytes(data)
 
 
+def dense_docx(xml_bytes: int) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("x")
+    buf = io.BytesIO()
+    document.save(buf)
+    source = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    xml = source.read("word/document.xml").decode()
+    para = "<w:p><w:r><w:t>" + "word " * 30 + "</w:t></w:r></w:p>"
+    head = '<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Chapter</w:t></w:r></w:p>'
+    count = xml_bytes // len(para)
+    body = "".join(head if i % (count // 150) == 0 else para for i in range(count))
+    xml = xml.replace("<w:sectPr", body + "<w:sectPr", 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in source.infolist():
+            blob = xml.encode() if info.filename == "word/document.xml" else source.read(info)
+            z.writestr(info.filename, blob)
+    return out.getvalue()
+
+
+def bench_dense(mib: float) -> None:
+    data = dense_docx(int(mib * (1 << 20)))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    try:
+        outcome = f"{len(parse_manuscript('dense.docx', data, max_chapter_chars=10**7))} chapters"
+    except ApiError as e:
+        outcome = f"{e.status} {e.code}: {e.message}"
+    elapsed = time.perf_counter() - started
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(f"dense DOCX: {len(data):,} bytes, {mib} MiB of XML: {outcome}; "
+          f"time {elapsed:.1f} s; peak RSS growth {grown_kib / 1024:.1f} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--gib", type=float, default=1.85)
+    parser.add_argument("--dense", type=float, default=None)
     args = parser.parse_args()
+    if args.dense is not None:
+        bench_dense(args.dense)
+        return
     bomb = build_bomb(int(args.gib * (1 << 30)))
     inflated = 0
     real = zlib.decompressobj

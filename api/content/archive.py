@@ -22,7 +22,7 @@ import zlib
 from api.content.errors import InvalidManuscript
 from api.errors import PayloadTooLarge
 
-MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_MEMBERS = 2000
 _CHUNK = 64 * 1024
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
