@@ -23,6 +23,7 @@ counted before parsing (:mod:`api.content.archive`: zip bombs), one import makes
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -38,8 +39,8 @@ from api.content.chapters import chapter_text, create_chapter
 from api.content.crypto import ContentCipher
 from api.content.errors import InvalidManuscript, ManuscriptAlreadyImported, UnsupportedManuscript
 from api.errors import PayloadTooLarge
-from api.models.content import Chapter, Story
-from registry.canonical import canonicalize
+from api.models.content import Chapter, ChapterStatus, Story
+from registry.canonical import canonicalize, content_sha256
 from registry.errors import RegistryError
 
 MAX_MANUSCRIPT_BYTES = 20 * 1024 * 1024
@@ -352,18 +353,24 @@ class ImportResult:
 
 
 def _same_text_key(text: str) -> str:
+    """The registry's ``content.sha256`` of the text: equal for texts that differ only in line endings,
+    trailing spaces or Unicode normalization."""
     try:
-        return canonicalize(text, max_chars=len(text) + 1)
+        return content_sha256(canonicalize(text, max_chars=len(text) + 1))
     except RegistryError:  # empty after canonicalization: compare as is
-        return text
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _existing_texts(session: Session, cipher: ContentCipher, story: Story) -> dict[str, Chapter]:
+    """Content hash → chapter, for every chapter of the story. A published chapter's current text is
+    its newest registered version, whose hash it carries; only the others are decrypted."""
     existing: dict[str, Chapter] = {}
     for chapter in session.scalars(
         select(Chapter).where(Chapter.story_id == story.id).order_by(Chapter.number)
     ):
-        existing.setdefault(_same_text_key(chapter_text(cipher, chapter)), chapter)
+        published = chapter.status == ChapterStatus.published and chapter.sha256
+        key = chapter.sha256 if published else _same_text_key(chapter_text(cipher, chapter))
+        existing.setdefault(key, chapter)  # type: ignore[arg-type]
     return existing
 
 

@@ -172,6 +172,17 @@ def test_reimporting_the_same_manuscript_does_not_duplicate_chapters(client, wri
     assert [c["title"] for c in listed] == ["One", "Two", "Three"]
 
 
+def test_reimport_recognizes_published_chapters_by_their_registered_hash(client, writer):
+    _, headers, story = writer
+    book = "# One\n\nA text long enough to be registered on its own, about a caravan at dusk.\n"
+    created = _import(client, story.id, headers, "book.md", book.encode()).json()["chapters"][0]
+    published = client.post(f"/chapters/{created['id']}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+    again = _import(client, story.id, headers, "book.md", book.replace("\n", "  \r\n").encode())
+    assert again.status_code == 409, again.text
+    assert again.json()["error"]["details"]["skipped"][0]["existing_chapter_id"] == created["id"]
+
+
 def test_a_locked_chapters_comments_follow_its_read_access(client, session, container, writer):
     _, author_headers, story = writer
     paid = make_chapter(session, container, story, published=True, price_coins=5)
