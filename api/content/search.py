@@ -18,8 +18,9 @@ index of migration 0006 (SQLite: FTS5 ``trigram`` table ``fts_stories_grams``; P
 
 The query is reduced to its words (letters and digits), all required, the last one as a prefix, so user
 input can never reach either engine's query syntax (a substring word holds only letters of its script,
-so it carries no ``LIKE`` wildcard either). Results are paged by an opaque offset cursor: ranked order
-has no stable key to seek from.
+so it carries no ``LIKE`` wildcard either). Only stories with a published chapter are found, as in the
+public story list. Results are paged by an opaque offset cursor: ranked order has no stable key to seek
+from.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def search_stories(
         return Page([], None)
     offset = cursor_offset(cursor)
     params: dict[str, object] = {"limit": limit + 1, "offset": offset}
-    filters = ""
+    # Like the public story list: a story with nothing published has nothing to read yet.
+    filters = (" AND EXISTS (SELECT 1 FROM chapters c WHERE c.story_id = s.id"
+               " AND c.status = 'published')")
     postgres = session.get_bind().dialect.name == "postgresql"
     words, grams = split_terms(words)
     for n, gram in enumerate(grams):

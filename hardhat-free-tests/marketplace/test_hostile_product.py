@@ -178,10 +178,13 @@ def test_stories_with_nothing_published_stay_out_of_public_lists(client, session
         assert r.status_code == 200, r.text
         return {s["id"] for s in r.json()["items"]}
 
-    assert ids({}) == set() and ids(reader) == set()
+    def found(q):
+        return {s["id"] for s in client.get("/search", params={"q": q}).json()["items"]}
+
+    assert ids({}) == set() and ids(reader) == set() and found("nothing") == set()
     assert ids(wh) == {empty.id, draft_only.id}
     make_chapter(session, container, empty, published=True)
-    assert ids({}) == {empty.id} and ids(reader) == {empty.id}
+    assert ids({}) == {empty.id} and ids(reader) == {empty.id} and found("nothing") == {empty.id}
 
 
 def test_pinning_returns_the_comment_with_its_replies(client, session, container, paid_story):
@@ -204,7 +207,9 @@ def test_cjk_titles_are_found_by_any_part(client, session, container):
     writer = make_user(session, container)
     caravan = make_story(session, container, writer, title="最后的商队", description="沙漠里的故事")
     tagged = make_story(session, container, writer, title="Night Market", tags=["夜市小吃"])
-    make_story(session, container, writer, title="The Last Caravan")
+    for story in (caravan, tagged, make_story(session, container, writer, title="The Last Caravan")):
+        make_chapter(session, container, story, published=True)
+    make_story(session, container, writer, title="商队 with nothing published")
 
     def ids(q):
         r = client.get("/search", params={"q": q})
