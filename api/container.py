@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
 from api.concurrency import current_base_url
+from api.content.access import ReadGrants, install_read_grants
 from api.content.crypto import ContentCipher, Keyring
 from api.db import make_engine, make_session_factory, session_scope
 from api.security import PasswordHashing, Tokens
@@ -42,7 +43,7 @@ from marketplace.payments import Payments
 from marketplace.payouts import Payouts
 from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
 from marketplace.tips import Tips
-from marketplace.unlocks import Unlocks
+from marketplace.unlocks import Unlocks, has_unlocked
 from registry.anchoring import Anchorer
 from registry.fingerprint_key import FingerprintKey
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
@@ -65,6 +66,11 @@ class Container:
         settings.ensure_data_dir()
         self.engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        # Content's port for "has this reader paid for / subscribed to it?", answered by the marketplace.
+        install_read_grants(ReadGrants(
+            has_unlocked=has_unlocked,
+            is_subscribed=lambda session, user_id: self.subscriptions.is_subscribed(session, user_id),
+        ))
 
     # --- secrets -----------------------------------------------------------------------------
     @cached_property

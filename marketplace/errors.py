@@ -79,3 +79,15 @@ class WorkNotRegistered(MarketplaceError):
 
 class ListingClosed(MarketplaceError):
     code = "LISTING_CLOSED"
+
+
+class LicenseTermInPast(MarketplaceError):
+    """Offered or countered terms whose whole period has already ended: nothing left to license."""
+
+    code = "LICENSE_TERM_IN_PAST"
+
+
+class LicenseTermEnded(MarketplaceError):
+    """The terms on the table ended while they waited for an answer: they can no longer be accepted."""
+
+    code = "LICENSE_TERM_ENDED"

@@ -13,9 +13,10 @@ The marketplace never imports ``api``: stories, chapters and users reach it thro
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from eth_utils import to_checksum_address
@@ -114,7 +115,26 @@ def money(value: object, name: str, *, minimum: int) -> int:
     return value
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _moment(value: object, name: str) -> datetime:
+    """A term's start or end as an aware UTC datetime. A calendar date (``"2027-01-01"``) is a whole UTC
+    day: a start date begins at its 00:00 UTC, an end date ends at 00:00 UTC of the next day (the period
+    is half-open). Terms are stored and hashed as the resulting times, so a date and the time it means
+    give the same terms hash."""
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError as e:
+            raise InvalidRequest(f"{name} is not a calendar date.", details={name: value}) from e
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        try:
+            value = day + timedelta(days=1) if name == "end" else day
+        except OverflowError as e:
+            raise InvalidRequest("The license end is too far in the future.",
+                                 details={name: str(value)}) from e
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -124,6 +144,9 @@ def _moment(value: object, name: str) -> datetime:
         raise InvalidRequest(f"{name} must be a time with a UTC offset.", details={name: str(value)})
     if value.microsecond:
         raise InvalidRequest(f"{name} must be whole seconds (the chain records seconds).",
+                             details={name: value.isoformat()})
+    if value.timestamp() < 0:
+        raise InvalidRequest(f"{name} must not be before 1970 (the chain records unsigned seconds).",
                              details={name: value.isoformat()})
     return value.astimezone(UTC)
 

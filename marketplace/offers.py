@@ -26,8 +26,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import Forbidden, InvalidRequest, InvalidTransition, ListingClosed, NotFound
-from marketplace.licensing import Actor, Terms, refuse_if_disputed
+from marketplace.errors import (
+    Forbidden,
+    InvalidRequest,
+    InvalidTransition,
+    LicenseTermEnded,
+    LicenseTermInPast,
+    ListingClosed,
+    NotFound,
+)
+from marketplace.licensing import Actor, Terms, iso_seconds, refuse_if_disputed
 from marketplace.licensing_models import (
     LicenseListing,
     LicenseOffer,
@@ -124,6 +132,14 @@ def end_negotiations(session: Session, *, note: str, listing_id: str | None = No
     return len(offers)
 
 
+def _refuse_ended(terms: Terms, now: datetime, error: type[LicenseTermInPast | LicenseTermEnded]) -> None:
+    """A license whose whole period lies in the past grants nothing: refused when offered or countered
+    (422 ``LICENSE_TERM_IN_PAST``) and when accepted after it ran out (409 ``LICENSE_TERM_ENDED``)."""
+    if terms.end <= now:
+        raise error("The license period has already ended.",
+                    details={"end": iso_seconds(terms.end), "now": iso_seconds(now)})
+
+
 class Offers:
     def __init__(self, *, agreements: Agreements, ttl: timedelta = timedelta(days=14)) -> None:
         if ttl <= timedelta(0):
@@ -165,6 +181,7 @@ class Offers:
         if listing.writer_id == actor.id:
             raise InvalidRequest("Writers do not make offers on their own listings.")
         parsed = self._fitting_terms(session, listing, terms)
+        _refuse_ended(parsed, now, LicenseTermInPast)
         offer = LicenseOffer(listing_id=listing.id, story_id=listing.story_id, studio_id=actor.id,
                              writer_id=listing.writer_id, status=OfferStatus.open, terms=parsed.to_json(),
                              fee_cents=parsed.fee_cents, proposed_by=STUDIO, round=1,
@@ -198,11 +215,12 @@ class Offers:
         listing = session.get(LicenseListing, offer.listing_id)
         if action == Action.counter:
             parsed = self._fitting_terms(session, listing, terms or {})
+            _refuse_ended(parsed, now, LicenseTermInPast)
             offer.terms, offer.fee_cents = parsed.to_json(), parsed.fee_cents
             move(session, offer, action, party=party, actor_id=actor.id, terms=offer.terms)
             offer.proposed_by, offer.round, offer.expires_at = party, offer.round + 1, now + self.ttl
         elif action == Action.accept:
-            self._fitting_terms(session, listing, offer.terms)
+            _refuse_ended(self._fitting_terms(session, listing, offer.terms), now, LicenseTermEnded)
             agreement = self.agreements.create(session, offer=offer, now=now)
             move(session, offer, action, party=party, actor_id=actor.id, note=f"agreement {agreement.id}")
             offer.agreement_id = agreement.id

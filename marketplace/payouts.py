@@ -17,9 +17,11 @@ A paid payout the gateway later pulls back (Stripe ``transfer.reversed``) return
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from eth_utils import is_checksum_address, to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +54,44 @@ SOURCE_NAMES = ("unlocks", "tips", "subscriptions", "licensing", "payouts", "oth
 
 PayoutGuard = Callable[[Session, str], None]
 
+# Where a payout can go, one pattern per kind of destination a gateway pays. The gateway then says
+# which kinds it pays (Stripe: Connect accounts only).
+DESTINATION_KINDS: dict[str, re.Pattern[str]] = {
+    "stripe_connect": re.compile(r"acct_[A-Za-z0-9]{1,64}"),
+    # M-Pesa: a Safaricom (Kenya, 2547…/2541…) or Vodacom (Tanzania, 2556…/2557…) MSISDN.
+    "mpesa": re.compile(r"mpesa:\+?(?:254[17]|255[67])\d{8}"),
+    "evm": re.compile(r"0x[0-9a-fA-F]{40}"),
+    "local": re.compile(r"local:[A-Za-z0-9-]{1,64}"),
+}
+
+
+def destination_kind(destination: str) -> str:
+    """The kind of a well-formed destination, or ``INVALID_REQUEST`` naming the accepted forms. An EVM
+    address in mixed case must carry a valid EIP-55 checksum (a typo is caught before money leaves);
+    the zero address is refused."""
+    value = destination if isinstance(destination, str) else ""
+    kind = next((k for k, pattern in DESTINATION_KINDS.items() if pattern.fullmatch(value)), None)
+    if kind == "evm":
+        mixed = value[2:] != value[2:].lower() and value[2:] != value[2:].upper()
+        if (mixed and not is_checksum_address(value)) or int(value, 16) == 0:
+            kind = None
+    if kind is None:
+        raise InvalidRequest(
+            "Not a payout destination: use a Stripe Connect account (acct_…), an M-Pesa number "
+            "(mpesa:2547XXXXXXXX) or an EVM address (0x… with a valid checksum).",
+            details={"accepted": sorted(DESTINATION_KINDS)},
+        )
+    return kind
+
+
+def normalize_destination(destination: str) -> str:
+    kind = destination_kind(destination)
+    if kind == "evm":
+        return to_checksum_address(destination)
+    if kind == "mpesa":
+        return "mpesa:" + destination.removeprefix("mpesa:").lstrip("+")
+    return destination
+
 
 @dataclass(frozen=True)
 class EarningsStatement:
@@ -79,6 +119,8 @@ class Payouts:
 
     # --- destination -----------------------------------------------------------------------------
     def set_destination(self, session: Session, *, user_id: str, destination: str) -> PayoutDestination:
+        """Checked twice: well-formed as some kind of destination, then payable by this gateway."""
+        destination = normalize_destination(destination)
         self.gateway.validate_destination(destination)
         row = session.get(PayoutDestination, user_id)
         if row is None:

@@ -194,6 +194,11 @@ class Subscriptions:
             Subscription.user_id == user_id, Subscription.month == month,
             Subscription.status == SubscriptionStatus.active)).first()
 
+    def is_subscribed(self, session: Session, user_id: str, *, now: datetime | None = None) -> bool:
+        """Whether the user has an active (paid, not refunded) subscription for the current UTC month:
+        what opens the catalog's paid chapters to them, and what the month's pool pays writers from."""
+        return self.subscription_for(session, user_id, month_of(now or utcnow())) is not None
+
     def subscribers(self, session: Session, month: str) -> list[Subscription]:
         return list(session.scalars(select(Subscription).where(
             Subscription.month == month, Subscription.status == SubscriptionStatus.active)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,6 +18,9 @@ from api.db import session_scope
 from api.errors import ApiError
 from api.models.accounts import User
 from api.models.content import Story
+
+if TYPE_CHECKING:
+    from api.container import Container
 
 keys_app = typer.Typer(no_args_is_help=True, help="Keys that encrypt chapter text at rest.")
 app.add_typer(keys_app, name="keys")
@@ -35,27 +39,43 @@ def import_manuscript(
         err.print(f"[red]refused:[/red] {file.name} is {size} bytes; the limit is {limit}")
         raise typer.Exit(1)
     data = file.read_bytes()
-    with open_container() as container, session_scope(container.session_factory) as session:
-        story = session.get(Story, story_id)
-        author = session.get(User, story.author_id) if story is not None else None
-        if story is None or author is None:
-            err.print(f"[red]no such story:[/red] {story_id}")
-            raise typer.Exit(1)
+    with open_container() as container:
+        # Parsed before any transaction: a SQLite transaction holds the write lock from its start.
         try:
-            editable_story(session, story.id, author, for_update=True)
             chapters = importer.parse_manuscript(
                 file.name, data, max_chapter_chars=container.settings.max_text_chars
             )
         except ApiError as e:
             err.print(f"[red]{e.code}:[/red] {e.message}")
             raise typer.Exit(1) from e
+        _import_parsed(container, file.name, story_id, chapters, as_json=as_json)
+
+
+def _import_parsed(
+    container: Container, name: str, story_id: str, chapters: list[importer.ManuscriptChapter], *,
+    as_json: bool,
+) -> None:
+    with session_scope(container.session_factory) as session:
+        story = session.get(Story, story_id)
+        author = session.get(User, story.author_id) if story is not None else None
+        if story is None or author is None:
+            err.print(f"[red]no such story:[/red] {story_id}")
+            raise typer.Exit(1)
+        editable_story(session, story.id, author, for_update=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=False) as progress:
-            task = progress.add_task(f"importing {file.name}", total=len(chapters))
-            created = importer.import_chapters(
-                session, container.content_cipher, story, chapters,
-                on_chapter=lambda _n, _ch: progress.advance(task),
-            )
+            task = progress.add_task(f"importing {name}", total=len(chapters))
+            try:
+                result = importer.import_chapters(
+                    session, container.content_cipher, story, chapters,
+                    on_chapter=lambda _n, _ch: progress.advance(task),
+                )
+            except ApiError as e:
+                err.print(f"[red]{e.code}:[/red] {e.message}")
+                raise typer.Exit(1) from e
+        created = result.created
+        for s in result.skipped:
+            err.print(f"  skipped {s.title!r}: same text as chapter {s.existing_number}")
         summary = [
             {"id": c.id, "number": c.number, "title": c.title, "word_count": c.word_count} for c in created
         ]

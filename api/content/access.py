@@ -4,9 +4,18 @@
 * A draft story, and a chapter that is not published, do not exist (404) for anyone but its editors,
   so probing ids reveals nothing about unpublished work.
 * Reading a chapter's text is decided by :func:`can_read_chapter` alone.
+
+Paid chapters open to a reader who unlocked them with coins, or who holds an active subscription while
+the story is in the subscription catalog (``Story.in_subscription``, on unless its writer takes it out).
+Unlocks and subscriptions belong to the marketplace, a sibling of content, so content only declares the
+two questions (:class:`ReadGrants`) and the wiring (``api/container.py``) installs the answers with
+:func:`install_read_grants`. Until it does, paid chapters stay locked to readers (fail closed).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,7 +24,27 @@ from api.errors import Forbidden, NotFound
 from api.models.accounts import Role, User
 from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
 from api.models.reading import Block
-from marketplace.unlocks import has_unlocked
+
+
+@dataclass(frozen=True)
+class ReadGrants:
+    """The marketplace's answers content needs to decide who reads a paid chapter."""
+
+    has_unlocked: Callable[[Session, str, str], bool]  # (session, reader_id, chapter_id)
+    is_subscribed: Callable[[Session, str], bool]  # (session, user_id): a subscription active now
+
+
+_NO_GRANTS = ReadGrants(has_unlocked=lambda *_: False, is_subscribed=lambda *_: False)
+_grants = _NO_GRANTS
+
+
+def install_read_grants(grants: ReadGrants | None) -> None:
+    global _grants
+    _grants = grants or _NO_GRANTS
+
+
+def reads_by_subscription(session: Session, user: User | None, story: Story) -> bool:
+    return user is not None and story.in_subscription and _grants.is_subscribed(session, user.id)
 
 
 def is_admin(user: User | None) -> bool:
@@ -71,7 +100,8 @@ def editable_chapter(session: Session, chapter_id: str, user: User | None) -> tu
 
 def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> bool:
     """True when ``user`` may read the chapter's text: its author or an admin always; anyone else only
-    once it is published, and then for free chapters or after unlocking it with coins."""
+    once it is published, and then for free chapters, after unlocking it with coins, or while
+    subscribed when the story is in the subscription catalog."""
     story = session.get(Story, chapter.story_id)
     if story is None:
         return False
@@ -83,7 +113,7 @@ def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> b
         return True
     if user is None:
         return False
-    return has_unlocked(session, reader_id=user.id, chapter_id=chapter.id)
+    return _grants.has_unlocked(session, user.id, chapter.id) or reads_by_subscription(session, user, story)
 
 
 def is_blocked_by(session: Session, *, blocker_id: str, user_id: str) -> bool:

@@ -1,9 +1,10 @@
 """Comments (threaded one level) and star ratings.
 
-Commenting needs the right to read the chapter (a locked chapter's thread is for those who unlocked it)
-and is refused when the story's author has blocked the commenter, or, for a reply, when the author of the
-parent comment has. A deleted comment that still has replies stays in the thread as a placeholder with no
-body, so the replies keep their context. Pinned comments come first; only the story's author (or an
+A chapter's comments follow its read access: reading or writing a locked chapter's thread needs the right
+to read the chapter (comments quote and discuss its text), and commenting is refused when the story's
+author has blocked the commenter, or, for a reply, when the author of the parent comment has. A deleted
+comment that still has replies stays in the thread as a placeholder with no body, so the replies keep
+their context. Pinned comments come first; only the story's author (or an
 admin) pins, and only top-level comments.
 """
 
@@ -69,7 +70,10 @@ def add_comment(
 def list_comments(
     session: Session, viewer: User | None, chapter: Chapter, *, cursor: str | None, limit: int,
 ) -> Page[Thread]:
-    """Top-level comments, pinned first then newest first, each with its replies oldest first."""
+    """Top-level comments, pinned first then newest first, each with its replies oldest first. Refused
+    (403 ``CHAPTER_LOCKED``) to whoever cannot read the chapter."""
+    if not can_read_chapter(session, viewer, chapter):
+        raise ChapterLocked("Unlock the chapter to read its discussion.", details={"chapter_id": chapter.id})
     hidden = blocked_ids(session, viewer.id) if viewer is not None else set()
     reply = aliased(Comment)
     live_reply = exists().where(reply.parent_id == Comment.id, reply.deleted_at.is_(None))
@@ -103,6 +107,17 @@ def list_comments(
         for r in session.scalars(rq.order_by(Comment.created_at, Comment.id)):
             threads[r.parent_id].replies.append(r)  # type: ignore[index]
     return Page(list(threads.values()), page.next_cursor)
+
+
+def replies_of(session: Session, viewer: User | None, comment: Comment) -> list[Comment]:
+    """A top-level comment's live replies, oldest first, less those of users the viewer blocked."""
+    if comment.parent_id is not None:
+        return []
+    q = select(Comment).where(Comment.parent_id == comment.id, Comment.deleted_at.is_(None))
+    hidden = blocked_ids(session, viewer.id) if viewer is not None else set()
+    if hidden:
+        q = q.where(Comment.author_id.not_in(hidden))
+    return list(session.scalars(q.order_by(Comment.created_at, Comment.id)))
 
 
 def edit_comment(comment: Comment, user: User, body: str) -> Comment:

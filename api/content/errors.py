@@ -39,3 +39,9 @@ class InvalidCursor(ApiError):
 
 class InvalidPublishTime(ApiError):
     status, code = 422, "INVALID_PUBLISH_TIME"
+
+
+class ManuscriptAlreadyImported(ApiError):
+    """Every chapter of an uploaded manuscript is already in the story (same canonical text)."""
+
+    status, code = 409, "MANUSCRIPT_ALREADY_IMPORTED"

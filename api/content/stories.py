@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.content.errors import InvalidStateTransition
@@ -21,7 +21,9 @@ from api.models.accounts import Role, User
 from api.models.community import Rating
 from api.models.content import Chapter, ChapterStatus, ContentRating, Story, StoryStatus, StoryTag
 
-EDITABLE_FIELDS = ("title", "description", "genre", "language", "cover_image_url", "content_rating")
+EDITABLE_FIELDS = (
+    "title", "description", "genre", "language", "cover_image_url", "content_rating", "in_subscription",
+)
 
 
 @dataclass(frozen=True)
@@ -113,12 +115,15 @@ def list_stories(
     tag: str | None = None, language: str | None = None, status: StoryStatus | None = None,
     cursor: str | None = None, limit: int = 20,
 ) -> Page[Story]:
-    """Newest first. Drafts appear only to their author (all drafts to admins)."""
+    """Newest first. Drafts, and stories with no published chapter yet (nothing to read), appear only
+    to their author (all of them to admins)."""
     q = select(Story)
+    readable = and_(Story.status != StoryStatus.draft, exists().where(
+        Chapter.story_id == Story.id, Chapter.status == ChapterStatus.published))
     if viewer is None:
-        q = q.where(Story.status != StoryStatus.draft)
+        q = q.where(readable)
     elif viewer.role != Role.admin:
-        q = q.where(or_(Story.status != StoryStatus.draft, Story.author_id == viewer.id))
+        q = q.where(or_(readable, Story.author_id == viewer.id))
     if author is not None:
         author_id = resolve_author(session, author)
         if author_id is None:

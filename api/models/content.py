@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from registry.db import Base, new_id, utcnow
@@ -62,6 +62,8 @@ class Story(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
+    # In the subscription catalog: active subscribers read its paid chapters (its writer may opt out).
+    in_subscription: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     tag_rows: Mapped[list[StoryTag]] = relationship(
         order_by="StoryTag.position", cascade="all, delete-orphan", lazy="selectin"

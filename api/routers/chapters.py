@@ -115,8 +115,13 @@ def unlock_chapter(
     chapter_id: str, user: CurrentUser, session: SessionDep, container: ContainerDep
 ) -> object:
     """Pay the chapter's price in coins once (70% to the writer) and get its text. Unlocking again
-    charges nothing; a wallet that cannot pay is 402 ``INSUFFICIENT_FUNDS``."""
+    charges nothing; a wallet that cannot pay is 402 ``INSUFFICIENT_FUNDS``. A subscriber reading a
+    catalog story gets the text without being charged."""
     chapter, story = access.visible_chapter(session, chapter_id, user)
+    if chapter.price_coins > 0 and access.reads_by_subscription(session, user, story):
+        text = chapters.chapter_text(container.content_cipher, chapter)
+        return UnlockOut(chapter_id=chapter.id, price_coins=0, charged=False,
+                         chapter=ChapterOut.with_content(chapter, text, editor=False))
     result = container.unlocks.unlock(
         session, reader_id=user.id, writer_id=story.author_id, chapter_id=chapter.id,
         price_coins=chapter.price_coins,

@@ -26,8 +26,12 @@ router = APIRouter(tags=["community"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-def _comment_out(session: Session, comment: Comment) -> CommentOut:
-    return CommentOut.build(comment, session.get(User, comment.author_id))
+def _comment_out(session: Session, comment: Comment, viewer: User | None = None) -> CommentOut:
+    """The comment as a thread shows it: a top-level comment carries its replies."""
+    replies = community.replies_of(session, viewer, comment)
+    authors = community.comment_authors(session, [community.Thread(comment, replies)])
+    return CommentOut.build(comment, authors.get(comment.author_id),
+                            [CommentOut.build(r, authors.get(r.author_id)) for r in replies])
 
 
 @router.put("/comments/{comment_id}", response_model=CommentOut, tags=["comments"])
@@ -35,7 +39,7 @@ def edit_comment(comment_id: str, body: CommentEdit, user: CurrentUser, session:
     comment, _, _ = community.visible_comment(session, comment_id, user)
     community.edit_comment(comment, user, body.body)
     session.flush()
-    return _comment_out(session, comment)
+    return _comment_out(session, comment, user)
 
 
 @router.delete("/comments/{comment_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["comments"])
@@ -50,7 +54,7 @@ def pin_comment(comment_id: str, user: CurrentUser, session: SessionDep) -> obje
     comment, _, story = community.visible_comment(session, comment_id, user)
     community.set_pinned(comment, story, user, True)
     session.flush()
-    return _comment_out(session, comment)
+    return _comment_out(session, comment, user)
 
 
 @router.delete("/comments/{comment_id}/pin", response_model=CommentOut, tags=["comments"])
@@ -58,7 +62,7 @@ def unpin_comment(comment_id: str, user: CurrentUser, session: SessionDep) -> ob
     comment, _, story = community.visible_comment(session, comment_id, user)
     community.set_pinned(comment, story, user, False)
     session.flush()
-    return _comment_out(session, comment)
+    return _comment_out(session, comment, user)
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, response_model=ReportOut, tags=["moderation"])

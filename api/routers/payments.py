@@ -6,9 +6,11 @@ container. ``POST /chapters/{id}/unlock`` belongs to the chapters router (it nee
 
 from __future__ import annotations
 
+import html
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request, status
+from fastapi.responses import HTMLResponse
 
 from api.deps import AdminUser, ContainerDep, CurrentUser, SessionDep, WriterUser
 from api.models.accounts import Role, User
@@ -81,6 +83,50 @@ def stripe_webhook(
     outcome = container.payments.handle_webhook(session, payload, stripe_signature).__dict__
     background.add_task(container.after_payment)  # paid licenses are granted once this commits
     return outcome
+
+
+_CONFIRM_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Legato test payment</title>
+<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}
+button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
+<body><h1>Test payment</h1>
+<p>This is Legato's local test gateway: no real money moves.</p>
+<dl><dt>For</dt><dd>{description}</dd><dt>Amount</dt><dd>{amount} {currency}</dd>
+<dt>Status</dt><dd>{status}</dd></dl>
+{action}
+</body></html>
+"""
+_CONFIRM_FORM = ('<form method="post" action="{url}">'
+                 '<button type="submit">Pay {amount} {currency}</button></form>')
+# The page runs no script, loads nothing, cannot be framed, and may post its form only to this origin.
+_CONFIRM_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@router.get("/test-gateway/checkouts/{checkout_id}/confirm", response_class=HTMLResponse,
+            include_in_schema=False)
+def test_checkout_page(
+    checkout_id: str, request: Request, container: ContainerDep, session: SessionDep
+) -> object:
+    """The local test gateway's hosted payment page, which a browser reaches by following the checkout
+    URL. Reading it changes nothing; its button POSTs to the same URL, which confirms the payment."""
+    if not container.payments.is_local:
+        raise NotFound("No such resource.")
+    checkout = container.payments.get_checkout(session, checkout_id)
+    amount = f"{checkout.amount_cents // 100}.{checkout.amount_cents % 100:02d}"
+    currency = html.escape(checkout.currency)
+    action = (_CONFIRM_FORM.format(url=html.escape(request.url.path), amount=amount, currency=currency)
+              if checkout.status.value == "open" else "<p>Nothing left to pay on this checkout.</p>")
+    page = _CONFIRM_PAGE.format(description=html.escape(checkout.description), amount=amount,
+                                currency=currency, status=html.escape(checkout.status.value), action=action)
+    return HTMLResponse(page, headers=_CONFIRM_HEADERS)
 
 
 @router.post("/test-gateway/checkouts/{checkout_id}/confirm", response_model=WebhookOut,

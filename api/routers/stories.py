@@ -22,6 +22,7 @@ from api.schemas.content import (
     ChapterOut,
     ChapterSummary,
     ImportOut,
+    ImportSkipped,
     StoryIn,
     StoryOut,
     StoryPage,
@@ -166,13 +167,20 @@ def import_manuscript(
     story_id: str, user: CurrentUser, session: SessionDep, container: ContainerDep,
     file: Annotated[UploadFile, File(description="A .md, .docx or .epub manuscript.")],
 ) -> object:
-    """Split a manuscript into draft chapters appended to the story (nothing is published)."""
-    story = access.editable_story(session, story_id, user, for_update=True)
+    """Split a manuscript into draft chapters appended to the story (nothing is published). Chapters
+    whose text the story already has are skipped and listed in ``skipped``; when that is all of them,
+    409 ``MANUSCRIPT_ALREADY_IMPORTED``."""
+    access.editable_story(session, story_id, user)
+    # Parsing takes a while on a big book: end the transaction first so no lock is held meanwhile
+    # (a SQLite transaction holds the database's write lock from its start).
+    session.commit()
     data = file.file.read(importer.MAX_MANUSCRIPT_BYTES + 1)
     filename = file.filename or ""
     parsed = importer.parse_manuscript(filename, data, max_chapter_chars=container.settings.max_text_chars)
-    created = importer.import_chapters(session, container.content_cipher, story, parsed)
+    story = access.editable_story(session, story_id, user, for_update=True)
+    result = importer.import_chapters(session, container.content_cipher, story, parsed)
     return ImportOut(
-        format=importer.detect_format(filename, data), count=len(created),
-        chapters=[ChapterSummary.build(c, locked=False, editor=True) for c in created],
+        format=importer.detect_format(filename, data), count=len(result.created),
+        chapters=[ChapterSummary.build(c, locked=False, editor=True) for c in result.created],
+        skipped=[ImportSkipped(**s.__dict__) for s in result.skipped],
     )

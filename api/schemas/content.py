@@ -31,6 +31,9 @@ class _StoryFields(BaseModel):
     cover_image_url: AnyHttpUrl | None = None
     content_rating: ContentRatingName | None = None
     status: StoryStatusName | None = None
+    in_subscription: bool | None = Field(
+        None, description="Whether subscribers read the story's paid chapters (default true)."
+    )
 
     @field_validator("tags")
     @classmethod
@@ -45,6 +48,8 @@ class _StoryFields(BaseModel):
             out["cover_image_url"] = str(out["cover_image_url"])
         if "description" in out and out["description"] is None:
             out["description"] = ""
+        if out.get("in_subscription", True) is None:
+            del out["in_subscription"]
         return out
 
 
@@ -80,6 +85,7 @@ class StoryOut(BaseModel):
     cover_image_url: str | None
     content_rating: str
     status: str
+    in_subscription: bool
     chapter_count: int
     rating: RatingSummary
     my_rating: int | None = None
@@ -95,7 +101,8 @@ class StoryOut(BaseModel):
             id=story.id, author=UserRef.model_validate(author) if author else None, title=story.title,
             description=story.description or "", genre=story.genre, tags=story.tags, language=story.language,
             cover_image_url=story.cover_image_url, content_rating=story.content_rating.value,
-            status=story.status.value, chapter_count=stats.chapter_count,
+            status=story.status.value, in_subscription=story.in_subscription,
+            chapter_count=stats.chapter_count,
             rating=RatingSummary(average=stats.rating_average, count=stats.rating_count), my_rating=my_rating,
             created_at=story.created_at, updated_at=story.updated_at, published_at=story.published_at,
         )
@@ -212,7 +219,17 @@ class VersionTextOut(VersionOut):
         return cls(**VersionOut.model_validate(version).model_dump(), content=content)
 
 
+class ImportSkipped(BaseModel):
+    position: int = Field(description="The chapter's place in the manuscript, from 1.")
+    title: str
+    existing_chapter_id: str = Field(description="The story's chapter that already has this text.")
+    existing_number: int
+
+
 class ImportOut(BaseModel):
     format: str
     count: int
     chapters: list[ChapterSummary]
+    skipped: list[ImportSkipped] = Field(
+        default_factory=list, description="Chapters left out because the story already has their text."
+    )

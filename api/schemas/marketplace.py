@@ -2,15 +2,18 @@
 
 Money fields are integers of cents named ``*_cents``. Media are names (``film``, ``tv``, ``games``,
 ``audio``, ``print``, ``translation``); a single name or a list is accepted. Times are ISO 8601 with an
-offset, whole seconds (the chain records seconds); the license period is ``[start, end)``.
+offset, whole seconds (the chain records seconds); the license period is ``[start, end)``. License terms
+also take calendar dates (``"2027-01-01"``): a start date means 00:00 UTC that day, an end date means
+the license runs through that whole UTC day (it ends at 00:00 UTC the day after).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 MediumName = Literal["film", "tv", "games", "audio", "print", "translation"]
 Media = MediumName | list[MediumName]
@@ -68,14 +71,25 @@ class ListingPage(BaseModel):
     next_offset: int | None
 
 
+def _plain_date(value: object) -> object:
+    if isinstance(value, str) and not _DATE.fullmatch(value):
+        raise ValueError("a calendar date is written YYYY-MM-DD")
+    return value
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Only a plain YYYY-MM-DD is a date: a time without an offset stays an error, never becomes a date.
+TermDate = Annotated[date, BeforeValidator(_plain_date)]
+
+
 class TermsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     media: Media
     territory: str = Field(min_length=1, max_length=100)
     exclusive: bool
-    start: AwareDatetime
-    end: AwareDatetime
+    start: AwareDatetime | TermDate
+    end: AwareDatetime | TermDate
     fee_cents: int = Field(gt=0, le=10**12)
     revenue_share_pct: int = Field(0, ge=0, le=100, description="Writer's share of the adaptation's revenue.")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from factories import auth_headers, make_chapter, make_story, make_user
 
-from api.models.content import StoryStatus
+from api.models.content import Story, StoryStatus
 
 
 @pytest.fixture
@@ -103,10 +103,15 @@ def test_update_changes_only_given_fields(client, wh):
 
 def test_filters(client, session, container, writer):
     other = make_user(session, container, role="writer", username="quill")
-    make_story(session, container, writer, title="Fire", genre="Fantasy", language="en", tags=["dragons"])
-    make_story(session, container, writer, title="Ice", genre="fantasy", language="fr", status="completed")
-    make_story(session, container, other, title="Rain", genre="romance", language="en",
-               tags=["Dragons", "rain"])
+    for story in (
+        make_story(session, container, writer, title="Fire", genre="Fantasy", language="en",
+                   tags=["dragons"]),
+        make_story(session, container, writer, title="Ice", genre="fantasy", language="fr",
+                   status="completed"),
+        make_story(session, container, other, title="Rain", genre="romance", language="en",
+                   tags=["Dragons", "rain"]),
+    ):
+        make_chapter(session, container, story, published=True)  # public lists show readable stories
     make_story(session, container, other, title="Hidden", genre="romance", status="draft")
 
     def titles(**params):
@@ -126,6 +131,8 @@ def test_filters(client, session, container, writer):
 
 def test_cursor_pagination_walks_every_story_once(client, session, container, writer):
     made = {make_story(session, container, writer, title=f"S{n}").id for n in range(7)}
+    for story_id in made:
+        make_chapter(session, container, session.get(Story, story_id), published=True)
     seen, cursor, pages = [], None, 0
     while True:
         params = {"limit": 3, "author": writer.id}
