@@ -10,7 +10,13 @@ from fastapi import FastAPI
 
 from api.container import Container
 from api.errors import install_error_handlers
-from api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from api.inputguard import restore_recursion_limit
+from api.middleware import (
+    BodySizeLimitMiddleware,
+    InputGuardMiddleware,
+    RequestIdMiddleware,
+    UnhandledErrorMiddleware,
+)
 from api.routers import (
     auth,
     chapters,
@@ -24,6 +30,7 @@ from api.routers import (
     search,
     stories,
 )
+from api.routers.docs import install_docs
 from api.settings import Settings
 
 log = logging.getLogger("legato.app")
@@ -32,6 +39,7 @@ log = logging.getLogger("legato.app")
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Build the app. Tests pass a ``container`` bound to their own engine; ``legato serve`` passes
     only settings and the container is built (and closed) with the app's lifespan."""
+    restore_recursion_limit()
     settings = settings or (container.settings if container else Settings())
     owns_container = container is None
     container = container or Container(settings)
@@ -52,15 +60,21 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         version="0.1.0",
         summary="Open IP registry and storytelling API for serialized fiction.",
         lifespan=lifespan,
+        docs_url=None,  # self-hosted by install_docs: no CDN
+        redoc_url=None,
     )
     app.state.container = container
     install_error_handlers(app)
+    install_docs(app)
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
     ):
         app.include_router(router)
-    # Outermost first: the request id must exist before the size check can put it in its envelope.
+    # Added innermost first: the request id must exist before any envelope, the size bound before the
+    # guard reads the body, and the last-resort 500 must wrap everything but the request id.
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app
