@@ -53,7 +53,8 @@ class StoryIn(_StoryFields):
 
 
 class StoryUpdate(_StoryFields):
-    title: str | None = Field(None, min_length=1, max_length=300)
+    # May be left out, never null: a story always has a title.
+    title: str = Field(None, min_length=1, max_length=300)  # type: ignore[assignment]
 
 
 class UserRef(BaseModel):
