@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from registry.verify import Report
 
@@ -65,7 +65,7 @@ class CheckOut(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    certificate: Annotated[str, Field(max_length=MAX_CERTIFICATE_CHARS)] | dict[str, Any] = Field(
+    certificate: Annotated[str, StringConstraints(max_length=MAX_CERTIFICATE_CHARS)] | dict[str, Any] = Field(
         description="The certificate: its exact bytes as a string (so the CID can be checked), or the object."
     )
     text: str | None = Field(None, max_length=MAX_TEXT_CHARS)
