@@ -26,6 +26,8 @@ def swagger_ui() -> HTMLResponse:
         swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{ASSETS}/favicon.png",
+        # Swagger UI otherwise sends the spec to validator.swagger.io for its badge.
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 
