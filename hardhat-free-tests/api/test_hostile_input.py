@@ -216,3 +216,13 @@ def test_health_shows_details_to_admins_only(client, session, container):
     assert any(set(d) - {"status"} for d in as_admin["dependencies"].values())
     bad = client.get("/health", headers={"Authorization": "Bearer not-a-token"})
     assert bad.status_code == 200 and all(set(d) == {"status"} for d in bad.json()["dependencies"].values())
+
+
+# --- manuscript import ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"# On\x00e\n\nText.\n", b"# One\n\nText with a \x00 in it.\n"])
+def test_imported_manuscript_with_nul_is_400(client, writer_h, story, body):
+    r = client.post(f"/stories/{story.id}/import", files={"file": ("book.md", body, "text/markdown")},
+                    headers=writer_h)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_MANUSCRIPT", r.text
