@@ -19,16 +19,25 @@ import re
 import sys
 from typing import Any
 
+import numpy as np
+
 MAX_JSON_DEPTH = 64
 MAX_JSON_INT = 2**53
 SANE_RECURSION_LIMIT = 3000
 
-# A JSON string (escapes skipped in C), a bracket, or a run of 16+ digits standing alone (an integer
-# literal that may exceed 2^53; a fraction or exponent part makes it a float and leaves it out).
-_TOKENS = re.compile(
-    rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|(?<![\w.+-])-?\d{16,}(?![\w.])|NaN|Infinity', re.S
-)
+# A JSON string, escapes skipped. An unterminated one runs to the end of the body instead of failing: a
+# failed match would be retried from the next quote, and a body of escaped quotes (``"\\"\\"…``) would
+# take quadratic time. Possessive quantifiers: nothing to backtrack into.
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.S)
+# Outside strings: an integer literal of 16+ digits (a fraction or exponent makes it a float), NaN, Infinity.
+_BIG_INT = re.compile(rb"(?<![\w.+-])-?\d{16,}+(?![\w.])")
+_NOT_JSON = re.compile(rb"NaN|Infinity")
 _LONG_DIGITS = re.compile(rb"\d{16}")
+# After escaped backslashes and whole surrogate pairs are removed, any of these left is NUL or half a pair.
+_SURROGATE_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_OPENERS = np.frombuffer(b"[{", dtype=np.uint8)
 
 
 class JsonRefused(ValueError):
@@ -44,37 +53,40 @@ class JsonRefused(ValueError):
 def check_json_bytes(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Raise ``JsonRefused`` when ``body`` nests deeper than ``max_depth``, carries NUL or an unpaired
     surrogate in a string, NaN/Infinity, or an integer beyond ±2^53. Invalid JSON otherwise passes: the
-    parser reports it as usual."""
-    brackets = body.count(b"[") + body.count(b"{")
+    parser reports it as usual.
+
+    Linear in the body and all in C (regular expressions, ``bytes.translate``, numpy), so a body built
+    to be slow to scan costs no more than one built to be slow to parse."""
+    if b"\\u" in body:
+        # ``\\u0000`` is the text "\u0000", not NUL: escaped backslashes pair up left to right, exactly
+        # as ``bytes.replace`` removes them, so what remains shows only real escapes.
+        escapes = _SURROGATE_PAIR.sub(b"", body.replace(b"\\\\", b""))
+        bad = _BAD_ESCAPE.search(escapes)
+        if bad is not None:
+            raise nul_refused() if bad.group() == b"\\u0000" else JsonRefused(
+                "INVALID_INPUT", "Text may not contain unpaired UTF-16 surrogates.")
     if (
-        brackets <= max_depth and b"\\u" not in body and not _LONG_DIGITS.search(body)
-        and b"NaN" not in body and b"Infinity" not in body
+        body.count(b"[") + body.count(b"{") <= max_depth and not _LONG_DIGITS.search(body)
+        and not _NOT_JSON.search(body)
     ):
-        return  # the common case: nothing here can need the token walk
-    depth = 0
-    for match in _TOKENS.finditer(body):
+        return  # the common case: nothing can be too deep or too big, even counting inside strings
+    # Structure and numbers only: text can neither nest nor count.
+    skeleton = _STRING.sub(b'""', body) if b'"' in body else body
+    brackets = skeleton.translate(None, _NOT_BRACKETS)
+    if len(brackets) > max_depth:
+        steps = np.where(np.isin(np.frombuffer(brackets, dtype=np.uint8), _OPENERS), 1, -1)
+        if int(np.cumsum(steps).max()) > max_depth:
+            raise JsonRefused(
+                "JSON_TOO_DEEP", f"JSON nested deeper than {max_depth} levels is not accepted.",
+                {"max_depth": max_depth},
+            )
+    if _NOT_JSON.search(skeleton):
+        # Python's decoder accepts these non-JSON literals; nothing downstream can use them.
+        raise JsonRefused("MALFORMED_JSON", "NaN and Infinity are not JSON.")
+    for match in _BIG_INT.finditer(skeleton):
         token = match.group()
-        first = token[:1]
-        if first in (b"[", b"{"):
-            depth += 1
-            if depth > max_depth:
-                raise JsonRefused(
-                    "JSON_TOO_DEEP", f"JSON nested deeper than {max_depth} levels is not accepted.",
-                    {"max_depth": max_depth},
-                )
-        elif first in (b"]", b"}"):
-            depth -= 1
-        elif first == b'"':
-            if b"\\u" in token:
-                try:
-                    text = json.loads(token)
-                except ValueError:
-                    continue  # a bad escape: the parser reports it
-                check_text(text)
-        elif first in (b"N", b"I"):
-            # Python's decoder accepts these non-JSON literals; nothing downstream can use them.
-            raise JsonRefused("MALFORMED_JSON", "NaN and Infinity are not JSON.")
-        elif abs(int(token)) > MAX_JSON_INT:
+        # 2^53 has 16 digits; longer literals are never converted (past 4,300 digits int() raises).
+        if len(token.lstrip(b"-")) > 16 or abs(int(token)) > MAX_JSON_INT:
             raise JsonRefused(
                 "NUMBER_OUT_OF_RANGE", "Integers beyond ±2^53 are not accepted.",
                 {"max_abs": MAX_JSON_INT},
@@ -83,16 +95,6 @@ def check_json_bytes(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> None:
 
 def nul_refused() -> JsonRefused:
     return JsonRefused("INVALID_INPUT", "Text may not contain the NUL character (U+0000).")
-
-
-def check_text(value: str) -> None:
-    """Raise ``JsonRefused`` for text no database column can store (NUL, unpaired surrogates)."""
-    if "\x00" in value:
-        raise nul_refused()
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise JsonRefused("INVALID_INPUT", "Text may not contain unpaired UTF-16 surrogates.") from e
 
 
 def loads_bounded(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:

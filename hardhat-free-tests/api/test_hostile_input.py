@@ -97,6 +97,20 @@ def test_verify_with_integer_beyond_2_53_is_422(client, big):
     assert_envelope(r, 422, "NUMBER_OUT_OF_RANGE")
 
 
+def test_integer_of_thousands_of_digits_is_422(client):
+    # Python's decoder raises a plain ValueError past 4,300 digits, which FastAPI turned into a 500.
+    r = client.post("/auth/login", content=b'{"email": ' + b"7" * 5000 + b', "password": "x"}',
+                    headers={"content-type": "application/json"})
+    assert_envelope(r, 422, "NUMBER_OUT_OF_RANGE")
+
+
+def test_unterminated_string_of_escaped_quotes_is_a_parse_error(client):
+    # Scanned in one pass (a retry from every quote made this body take minutes); the parser refuses it.
+    body = b'{"email": "' + b'\\"' * 200_000
+    r = client.post("/auth/login", content=body, headers={"content-type": "application/json"})
+    assert_envelope(r, 400, "MALFORMED_JSON")
+
+
 def test_nan_is_not_json(client):
     r = client.post("/registry/verify", content=b'{"certificate": {"x": NaN}}',
                     headers={"content-type": "application/json"})
@@ -120,6 +134,13 @@ def test_escaped_backslash_before_u0000_is_plain_text(client, writer_h):
     r = client.post("/stories", json={"title": "back\\u0000slash"}, headers=writer_h)
     assert r.status_code == 201, r.text
     assert r.json()["title"] == "back\\u0000slash"
+
+
+def test_lone_surrogate_after_an_escaped_backslash_is_400(client, writer_h):
+    # "\\" is a backslash; the "\ude00" after it is a real escape, and half a surrogate pair.
+    r = client.post("/stories", content=b'{"title": "\\\\ud83d\\ude00"}',
+                    headers={**writer_h, "content-type": "application/json"})
+    assert_envelope(r, 400, "INVALID_INPUT")
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "\ud800 lone", "lone \udfff"])
