@@ -247,3 +247,14 @@ def test_imported_manuscript_with_nul_is_400(client, writer_h, story, body):
     r = client.post(f"/stories/{story.id}/import", files={"file": ("book.md", body, "text/markdown")},
                     headers=writer_h)
     assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_MANUSCRIPT", r.text
+
+
+# --- strings past their columns (found by Schemathesis on PostgreSQL) ------------------------------------
+
+
+def test_language_tag_longer_than_its_column_is_422(client, writer_h, story):
+    tag = "en-abcdefgh-abcdefgh"  # matches the BCP 47 pattern, but 20 > 16 characters
+    r = client.put("/auth/profile", json={"preferred_language": tag}, headers=writer_h)
+    assert_envelope(r, 422, "VALIDATION_ERROR")
+    r = client.put(f"/stories/{story.id}", json={"language": tag}, headers=writer_h)
+    assert_envelope(r, 422, "VALIDATION_ERROR")
