@@ -5,6 +5,7 @@ Pure ASGI rather than ``BaseHTTPMiddleware`` so streaming bodies and background 
 
 from __future__ import annotations
 
+import email.message
 import json
 import logging
 import re
@@ -138,12 +139,19 @@ async def send_envelope(
 
 
 def _is_json(scope: Scope) -> bool:
-    """What FastAPI would decode as JSON: no content type at all, or ``application/json`` / ``+json``."""
-    value = dict(scope["headers"]).get(b"content-type")
-    if value is None:
+    """What FastAPI would decode as JSON, parsed the way FastAPI parses it: no content type at all, or
+    ``application/json`` / ``application/*+json``."""
+    # The first header, as Starlette's ``request.headers.get`` reads it (``dict`` would keep the last,
+    # and a second Content-Type could then hide a JSON body from the guard).
+    value = next((v for k, v in scope["headers"] if k == b"content-type"), None)
+    if not value:
         return True
-    media = value.split(b";", 1)[0].strip().lower()
-    return media.startswith(b"application/") and (media == b"application/json" or media.endswith(b"+json"))
+    message = email.message.Message()
+    message["content-type"] = value.decode("latin-1")
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 class InputGuardMiddleware:

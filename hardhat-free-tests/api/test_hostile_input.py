@@ -65,6 +65,18 @@ def test_deep_json_without_content_type_is_refused_too(client):
     assert_envelope(r, 400, "JSON_TOO_DEEP")
 
 
+def test_a_second_content_type_does_not_hide_a_json_body(client):
+    headers = [("content-type", "application/json"), ("content-type", "text/plain")]
+    r = client.post("/auth/login", content=b"[" * 5000, headers=headers)
+    assert_envelope(r, 400, "JSON_TOO_DEEP")
+
+
+def test_json_with_parameters_and_suffix_types_is_guarded(client):
+    for ctype in ("application/json; charset=utf-8", "APPLICATION/JSON", "application/merge-patch+json"):
+        r = client.post("/auth/login", content=b"[" * 5000, headers={"content-type": ctype})
+        assert_envelope(r, 400, "JSON_TOO_DEEP")
+
+
 def test_nesting_inside_strings_is_text_not_depth(client):
     r = client.post("/auth/login", json={"email": "[" * 10_000, "password": "x"})
     assert r.status_code == 422  # the email is too long: a validation error, not a depth refusal
