@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.inputguard import JsonRefused
 from api.logging import request_id_var
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
@@ -158,6 +159,10 @@ _HTTP_CODES = {
 }
 
 
+def json_refused_status(exc: JsonRefused) -> int:
+    return 422 if exc.code == "NUMBER_OUT_OF_RANGE" else 400
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -170,6 +175,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)
         return envelope(status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(JsonRefused)
+    async def _json_refused(_: Request, exc: JsonRefused) -> JSONResponse:
+        # JSON inside a field (a certificate string) refused before parsing, as a body would be.
+        return envelope(json_refused_status(exc), exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -42,6 +42,45 @@ log = logging.getLogger("legato.payments")
 # no money; ``won`` gives it back; ``lost`` keeps it taken.
 _DISPUTE_WITHDRAWN = {"needs_response", "under_review", "lost"}
 _DISPUTE_FINAL = {"won", "lost", "warning_closed", "prevented"}
+# Webhook fields land in String(255) columns and BIGINT cents: anything outside is not Stripe's.
+_MAX_REF_CHARS = 255
+_MAX_TYPE_CHARS = 100
+_MAX_CENTS = 2**53
+
+
+def _text(value: Any, max_chars: int) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= max_chars and "\x00" not in value:
+        return value
+    return None
+
+
+def _ref(obj: Mapping[str, Any], key: str) -> str | None:
+    """A Stripe id from an event object, or None when absent or not a sane id."""
+    return _text(obj.get(key), _MAX_REF_CHARS)
+
+
+def _cents(obj: Mapping[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    return value if type(value) is int and 0 <= value <= _MAX_CENTS else None
+
+
+def _parse_event(payload: bytes) -> tuple[str, str, dict[str, Any]]:
+    """The event's id, type and ``data.object``, each checked for type and size: a signed body is
+    still only as sane as whoever holds the secret, and a bad one must be a 400, not a 500."""
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError) as e:
+        raise InvalidRequest("The webhook body is not a Stripe event.") from e
+    data = event.get("data") if isinstance(event, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    event_id = _text(event.get("id"), _MAX_REF_CHARS) if isinstance(event, dict) else None
+    event_type = _text(event.get("type"), _MAX_TYPE_CHARS) if isinstance(event, dict) else None
+    if event_id is None or event_type is None or not isinstance(obj, dict):
+        raise InvalidRequest(
+            "The webhook body is not a Stripe event (a string id and type, and an object in data.object).",
+            details={"max_id_chars": _MAX_REF_CHARS},
+        )
+    return event_id, event_type, obj
 
 
 @dataclass(frozen=True)
@@ -174,11 +213,7 @@ class Payments:
             stripe.WebhookSignature.verify_header(payload, signature, self._secret, self._tolerance)
         except stripe.SignatureVerificationError as e:
             raise InvalidWebhook("The webhook signature is not valid.", details={"reason": str(e)}) from e
-        try:
-            event = json.loads(payload)
-            event_id, event_type, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
-        except (ValueError, KeyError, TypeError) as e:
-            raise InvalidRequest("The webhook body is not a Stripe event.") from e
+        event_id, event_type, obj = _parse_event(payload)
         if session.get(WebhookEvent, event_id) is not None:
             return WebhookOutcome(event_id, event_type, duplicate=True, outcome="duplicate")
         record = WebhookEvent(id=event_id, type=event_type, outcome="processing")
@@ -212,9 +247,13 @@ class Payments:
         }
 
     def _checkout_for_session(self, session: Session, obj: dict[str, Any]) -> Checkout | None:
-        checkout_id = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("checkout_id")
+        metadata = obj.get("metadata")
+        checkout_id = _ref(obj, "client_reference_id") or (
+            _ref(metadata, "checkout_id") if isinstance(metadata, dict) else None)
+        if checkout_id is None:
+            return None
         checkout = session.scalars(
-            select(Checkout).where(Checkout.id == str(checkout_id or ""))
+            select(Checkout).where(Checkout.id == checkout_id)
             .with_for_update().execution_options(populate_existing=True)
         ).first()
         if checkout is None or checkout.gateway_session_id != obj.get("id"):
@@ -229,14 +268,14 @@ class Payments:
             return "awaiting_payment"
         if obj.get("amount_total") != checkout.amount_cents or \
                 str(obj.get("currency", "")).upper() != checkout.currency:
-            log.error("checkout %s paid %r %r, expected %d %s", checkout.id, obj.get("amount_total"),
+            log.error("checkout %s paid %.40r %.40r, expected %d %s", checkout.id, obj.get("amount_total"),
                       obj.get("currency"), checkout.amount_cents, checkout.currency)
             return "amount_mismatch"
         if checkout.status == CheckoutStatus.paid:
             return "already_paid"
         # A paid completion wins over an earlier expiry or failure: the customer's money was taken.
         checkout.status = CheckoutStatus.paid
-        checkout.payment_intent = obj.get("payment_intent") or f"nopi_{checkout.id}"
+        checkout.payment_intent = _ref(obj, "payment_intent") or f"nopi_{checkout.id}"
         checkout.paid_at = utcnow()
         session.flush()
         outcome = self._purposes[checkout.purpose].on_paid(session, checkout)
@@ -255,32 +294,31 @@ class Payments:
         return handle
 
     def _on_charge_refunded(self, session: Session, obj: dict[str, Any]) -> str:
-        pi, charge_id = obj.get("payment_intent"), obj.get("id")
-        amount = obj.get("amount_refunded")
-        if not pi or not charge_id or type(amount) is not int:
+        pi, charge_id, amount = _ref(obj, "payment_intent"), _ref(obj, "id"), _cents(obj, "amount_refunded")
+        if not pi or not charge_id or amount is None:
             return "malformed_charge"
-        adj = self._adjustment(session, "refund", str(charge_id), str(pi))
+        adj = self._adjustment(session, "refund", charge_id, pi)
         # Cumulative and only ever growing: an older event delivered late carries a smaller total.
         adj.amount_cents = max(adj.amount_cents, amount)
         adj.status = "refunded"
-        return self._reconcile_payment(session, str(pi))
+        return self._reconcile_payment(session, pi)
 
     def _on_dispute(self, session: Session, obj: dict[str, Any]) -> str:
-        pi, dispute_id, amount = obj.get("payment_intent"), obj.get("id"), obj.get("amount")
-        status = str(obj.get("status", ""))
-        if not pi or not dispute_id or type(amount) is not int:
+        pi, dispute_id, amount = _ref(obj, "payment_intent"), _ref(obj, "id"), _cents(obj, "amount")
+        status = _text(obj.get("status"), 32) or ""
+        if not pi or not dispute_id or amount is None:
             return "malformed_dispute"
-        adj = self._adjustment(session, "dispute", str(dispute_id), str(pi))
+        adj = self._adjustment(session, "dispute", dispute_id, pi)
         if adj.status not in _DISPUTE_FINAL:
             adj.status = status
             adj.amount_cents = amount
-        return self._reconcile_payment(session, str(pi))
+        return self._reconcile_payment(session, pi)
 
     def _on_transfer_reversed(self, session: Session, obj: dict[str, Any]) -> str:
-        amount = obj.get("amount_reversed")
-        if self._transfer_events is None or not obj.get("id") or type(amount) is not int:
+        amount, transfer_id = _cents(obj, "amount_reversed"), _ref(obj, "id")
+        if self._transfer_events is None or transfer_id is None or amount is None:
             return "ignored"
-        return self._transfer_events.on_transfer_reversed(session, gateway_ref=str(obj["id"]),
+        return self._transfer_events.on_transfer_reversed(session, gateway_ref=transfer_id,
                                                           amount_cents=amount)
 
     def _adjustment(self, session: Session, kind: str, external_id: str, pi: str) -> PaymentAdjustment:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from api.content.access import can_edit_story, can_read_chapter, is_blocked_by, visible_chapter
 from api.content.errors import Blocked, ChapterLocked, CommentDepthExceeded, InvalidStateTransition
-from api.content.pagination import Page, cursor_time, decode_cursor, encode_cursor, page_of
+from api.content.pagination import Page, cursor_id, cursor_time, decode_cursor, encode_cursor, page_of
 from api.content.social import blocked_ids
 from api.errors import Forbidden, NotFound
 from api.models.accounts import User
@@ -87,7 +87,7 @@ def list_comments(
         q = q.where(Comment.author_id.not_in(hidden))
     after = decode_cursor(cursor, "p", "t", "id")
     if after is not None:
-        t, cid = cursor_time(after, "t"), str(after["id"])
+        t, cid = cursor_time(after, "t"), cursor_id(after, "id")
         older = or_(Comment.created_at < t, and_(Comment.created_at == t, Comment.id < cid))
         if after["p"]:
             q = q.where(or_(Comment.is_pinned == false(), and_(Comment.is_pinned == true(), older)))

@@ -326,6 +326,9 @@ def parse_manuscript(filename: str, data: bytes, *, max_chapter_chars: int) -> l
     if len(chapters) > MAX_CHAPTERS:
         raise InvalidManuscript("The manuscript has too many chapters for one import; import it in parts.",
                                 details={"chapters": len(chapters), "max_chapters": MAX_CHAPTERS})
+    if any("\x00" in ch.title or "\x00" in ch.content for ch in chapters):
+        # PostgreSQL text cannot hold NUL (a title with one was a 500); the JSON API refuses it too.
+        raise InvalidManuscript("The manuscript contains NUL characters; it is not a text document.")
     for n, ch in enumerate(chapters, 1):
         if len(ch.content) > max_chapter_chars:
             raise InvalidManuscript(

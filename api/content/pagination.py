@@ -10,17 +10,23 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.content.errors import InvalidCursor
+from api.inputguard import loads_bounded
 
 T = TypeVar("T")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
+# Far beyond any cursor this API issues (a handful of short keys), so a forged one is cheap to refuse.
+MAX_CURSOR_CHARS = 512
+MAX_CURSOR_ID_CHARS = 64
+# Offset paging (search) stops here: deeper pages cost a scan of every row before them.
+MAX_OFFSET = 10_000
 
 
 @dataclass
@@ -43,10 +49,12 @@ def _default(value: object) -> str:
 def decode_cursor(cursor: str | None, *keys: str) -> dict[str, Any] | None:
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR_CHARS:
+        raise InvalidCursor("The cursor is not one this API issued.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except ValueError as e:
+        values = loads_bounded(raw, max_depth=2)
+    except ValueError as e:  # also the bounded loader's refusals (JsonRefused)
         raise InvalidCursor("The cursor is not one this API issued.") from e
     if not isinstance(values, dict) or any(k not in values for k in keys):
         raise InvalidCursor("The cursor is not one this API issued.")
@@ -54,13 +62,22 @@ def decode_cursor(cursor: str | None, *keys: str) -> dict[str, Any] | None:
 
 
 def cursor_time(values: dict[str, Any], key: str) -> datetime:
+    """The cursor's time in UTC. Moving a time at the ends of the calendar to UTC overflows (year 1 at
+    +14:00 is year 0), which the database driver would hit as a 500, so it is converted here."""
     try:
         parsed = datetime.fromisoformat(values[key])
-    except (TypeError, ValueError) as e:
+        if parsed.tzinfo is None:
+            raise ValueError("naive time")
+        return parsed.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError) as e:
         raise InvalidCursor("The cursor is not one this API issued.") from e
-    if parsed.tzinfo is None:
+
+
+def cursor_id(values: dict[str, Any], key: str) -> str:
+    value = values[key]
+    if not isinstance(value, str) or len(value) > MAX_CURSOR_ID_CHARS or "\x00" in value:
         raise InvalidCursor("The cursor is not one this API issued.")
-    return parsed
+    return value
 
 
 def cursor_offset(cursor: str | None) -> int:
@@ -68,7 +85,8 @@ def cursor_offset(cursor: str | None) -> int:
     if values is None:
         return 0
     offset = values["o"]
-    if not isinstance(offset, int) or offset < 0:
+    # bool is an int subclass: ``{"o": true}`` is not an offset.
+    if type(offset) is not int or not 0 <= offset <= MAX_OFFSET:
         raise InvalidCursor("The cursor is not one this API issued.")
     return offset
 
@@ -93,7 +111,7 @@ def keyset_page(
     or repeated between pages."""
     after = decode_cursor(cursor, "t", "id")
     if after is not None:
-        t, last = cursor_time(after, "t"), str(after["id"])
+        t, last = cursor_time(after, "t"), cursor_id(after, "id")
         if newest_first:
             query = query.where(or_(time_col < t, and_(time_col == t, id_col < last)))
         else:

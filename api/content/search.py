@@ -30,7 +30,7 @@ import re
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from api.content.pagination import Page, cursor_offset, encode_cursor
+from api.content.pagination import MAX_OFFSET, Page, cursor_offset, encode_cursor
 from api.models.content import Story
 
 MAX_TERMS = 12
@@ -134,7 +134,7 @@ def search_stories(
     else:
         sql, params["match"] = _SQLITE, _sqlite_match(words)
     ids = list(session.scalars(text(sql.format(filters=filters)), params))
-    more = len(ids) > limit
+    more = len(ids) > limit and offset + limit <= MAX_OFFSET
     ids = ids[:limit]
     by_id = {s.id: s for s in session.scalars(select(Story).where(Story.id.in_(ids)))} if ids else {}
     stories = [by_id[i] for i in ids if i in by_id]

@@ -12,6 +12,7 @@ from api.content.errors import ChapterLocked
 from api.content.pagination import MAX_LIMIT
 from api.deps import ContainerDep, CurrentUser, OptionalUser, SessionDep
 from api.errors import Forbidden, NotFound
+from api.schemas.bounds import VersionNumber
 from api.schemas.community import (
     BookmarkIn,
     BookmarkOut,
@@ -96,7 +97,7 @@ def list_versions(chapter_id: str, session: SessionDep, user: OptionalUser) -> o
 
 @router.get("/{chapter_id}/versions/{version}", response_model=VersionTextOut)
 def get_version(
-    chapter_id: str, version: int, user: CurrentUser, session: SessionDep, container: ContainerDep,
+    chapter_id: str, version: VersionNumber, user: CurrentUser, session: SessionDep, container: ContainerDep,
 ) -> object:
     """An earlier text, for its author (and admins) only: readers see the current text."""
     chapter, story = access.visible_chapter(session, chapter_id, user)

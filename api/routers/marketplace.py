@@ -17,6 +17,7 @@ from api.container import Container
 from api.deps import AdminUser, ContainerDep, CurrentUser, SessionDep, StudioUser, WriterUser
 from api.models.accounts import Role, User
 from api.models.content import Story
+from api.schemas.bounds import CentsQuery, Offset
 from api.schemas.marketplace import (
     AgreementOut,
     DisputeIn,
@@ -83,10 +84,11 @@ def create_listing(body: ListingIn, user: WriterUser, container: ContainerDep, s
 @router.get("/listings", response_model=ListingPage)
 def list_listings(
     user: CurrentUser, session: SessionDep, q: Annotated[str | None, Query(max_length=200)] = None,
-    media: str | None = None, genre: str | None = None, exclusive: bool | None = None,
-    max_fee_cents: Annotated[int | None, Query(ge=0)] = None,
+    media: Annotated[str | None, Query(max_length=50)] = None,
+    genre: Annotated[str | None, Query(max_length=50)] = None, exclusive: bool | None = None,
+    max_fee_cents: CentsQuery = None,
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "newest",
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Offset = 0, limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> object:
     """Browse active listings with each story's performance: reads, unique readers, completion rate,
     followers, rating. ``sort``: newest, reads, unique_readers, rating, followers, fee_low, fee_high."""

@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ContainerDep, CurrentUser, SessionDep, WriterUser
 from api.errors import BadRequest, Forbidden
+from api.inputguard import check_json_bytes
 from api.models.accounts import Role
 from api.schemas.registry import (
     CheckIn,
@@ -89,6 +90,7 @@ def check(body: CheckIn, user: WriterUser, container: ContainerDep, session: Ses
 async def verify(body: VerifyIn, container: ContainerDep) -> VerifyOut:
     """Public: checks a certificate the way ``legato verify`` does, against this server's chain."""
     data = body.certificate.encode() if isinstance(body.certificate, str) else serialize(body.certificate)
+    check_json_bytes(data)  # the string form is JSON inside JSON: bounded like a body before parsing
     report = await run_in_threadpool(container.verify_certificate, data, body.text, body.expected_cid)
     return VerifyOut.from_report(report)
 
@@ -103,6 +105,7 @@ async def verify_upload(
     text_bytes = await text.read() if text is not None else None
     if not data:
         raise BadRequest("The certificate file is empty.")
+    check_json_bytes(data)
     report = await run_in_threadpool(container.verify_certificate, data, text_bytes, None)
     return VerifyOut.from_report(report)
 

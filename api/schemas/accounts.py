@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,40}$"
 LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+LANGUAGE_MAX_CHARS = 16  # the columns holding a language tag
 
 
 def _no_nul(value: object) -> object:
@@ -81,7 +82,7 @@ class ProfileIn(BaseModel):
 
     display_name: str | None = Field(None, max_length=100)
     bio: str | None = Field(None, max_length=5000)
-    preferred_language: str | None = Field(None, pattern=LANGUAGE_PATTERN)
+    preferred_language: str | None = Field(None, max_length=LANGUAGE_MAX_CHARS, pattern=LANGUAGE_PATTERN)
     wallet_address: str | None = None
 
     _text = field_validator("display_name", "bio", mode="before")(_no_nul)

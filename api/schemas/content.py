@@ -12,7 +12,7 @@ from api.content.chapters import WORDS_PER_MINUTE, reading_minutes
 from api.content.stories import StoryStats
 from api.models.accounts import User
 from api.models.content import Chapter, ChapterVersion, Story
-from api.schemas.accounts import LANGUAGE_PATTERN
+from api.schemas.accounts import LANGUAGE_MAX_CHARS, LANGUAGE_PATTERN
 
 StoryStatusName = Literal["draft", "ongoing", "completed", "hiatus"]
 ContentRatingName = Literal["everyone", "teen", "mature"]
@@ -27,7 +27,7 @@ class _StoryFields(BaseModel):
     description: str | None = Field(None, max_length=10_000)
     genre: str | None = Field(None, min_length=1, max_length=50)
     tags: list[str] | None = Field(None, max_length=20)
-    language: str | None = Field(None, pattern=LANGUAGE_PATTERN)
+    language: str | None = Field(None, max_length=LANGUAGE_MAX_CHARS, pattern=LANGUAGE_PATTERN)
     cover_image_url: AnyHttpUrl | None = None
     content_rating: ContentRatingName | None = None
     status: StoryStatusName | None = None
@@ -58,7 +58,8 @@ class StoryIn(_StoryFields):
 
 
 class StoryUpdate(_StoryFields):
-    title: str | None = Field(None, min_length=1, max_length=300)
+    # May be left out, never null: a story always has a title.
+    title: str = Field(None, min_length=1, max_length=300)  # type: ignore[assignment]
 
 
 class UserRef(BaseModel):

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from registry.verify import Report
+
+MAX_TEXT_CHARS = 500_000  # as a chapter's
+MAX_CERTIFICATE_CHARS = 200_000  # a certificate with its TSA chain is a few KiB
 
 
 class RegistrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=300)
-    text: str = Field(min_length=1, description="The work's text; canonicalized as legato-text-v1.")
+    text: str = Field(
+        min_length=1, max_length=MAX_TEXT_CHARS,
+        description="The work's text; canonicalized as legato-text-v1.",
+    )
     author_signature: str | None = Field(
         None, pattern=r"^0x[0-9a-fA-F]{130}$",
         description="EIP-191 personal_sign of the 32-byte content SHA-256 by the profile's wallet.",
@@ -24,7 +30,7 @@ class RegistrationIn(BaseModel):
 class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
 
 
 class RegistrationOut(BaseModel):
@@ -59,11 +65,11 @@ class CheckOut(BaseModel):
 
 
 class VerifyIn(BaseModel):
-    certificate: str | dict[str, Any] = Field(
+    certificate: Annotated[str, StringConstraints(max_length=MAX_CERTIFICATE_CHARS)] | dict[str, Any] = Field(
         description="The certificate: its exact bytes as a string (so the CID can be checked), or the object."
     )
-    text: str | None = None
-    expected_cid: str | None = None
+    text: str | None = Field(None, max_length=MAX_TEXT_CHARS)
+    expected_cid: str | None = Field(None, max_length=200)
 
 
 class CheckResultOut(BaseModel):
