@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
-from api.cli.base import app, err, open_container
+from api.cli.base import app, err, open_container, out
 from api.db import session_scope
 from api.errors import error_body
 from api.settings import Settings
-from registry.errors import PlagiarismSuspected, RegistryError
+from registry.errors import PlagiarismSuspected, RegistryError, VerificationError
+from registry.trust import Trust
 from registry.verify import ChainReader, verify_certificate
 
 EXIT_REFUSED = 3
@@ -90,20 +92,43 @@ def register(
         err.print(f"  written to   {out}" if body is not None else "  not written: waiting for the TSA")
 
 
-def _reader_chain(
-    rpc: str | None, settings: Settings, *, license_registry: str | None = None
+def reader_chain(
+    rpc: str | None, settings: Settings | None, *, license_registry: str | None = None
 ) -> ChainReader | None:
-    """A read-only view of the chain: ``--rpc``, else the configured node, else the embedded chain."""
+    """A read-only view of a chain: ``--rpc``; else (``settings`` given: the local deployment) the
+    configured node or the embedded chain when it exists. Never creates a chain."""
     from registry.chain import Web3Chain, embedded_chain
 
-    url = rpc or settings.chain_rpc_url
+    url = rpc or (settings.chain_rpc_url if settings is not None else None)
     if url:
         return Web3Chain.from_rpc(
-            url, license_registry_address=license_registry or settings.license_registry_address
+            url,
+            registry_address=settings.registry_address if settings is not None and not rpc else None,
+            license_registry_address=license_registry
+            or (settings.license_registry_address if settings is not None else None),
+            state_dir=settings.data_dir / "chain" if settings is not None else None,
         )
-    if (settings.data_dir / "chain").exists():
+    if settings is not None and (settings.data_dir / "chain").exists():
         return embedded_chain(settings.data_dir, read_only=True)
     return None
+
+
+def _pin(trust_source: str | None, registry: str | None, chain: ChainReader | None,
+         settings: Settings) -> Trust:
+    """What ``legato verify`` pins: the trust document, else the registry address, else the deployment
+    in the data dir (refusing to make one up)."""
+    from api.cli.trust import load_trust, local_trust
+
+    if trust_source:
+        trust = load_trust(trust_source)
+        if registry and (trust.registry or "").lower() != registry.lower():
+            raise VerificationError(f"--registry {registry} differs from the trust document's registry "
+                                    f"{trust.registry}", check="origin")
+        return trust
+    if registry:
+        chain_id = chain.chain_id() if chain is not None else None
+        return Trust(registry=registry, chain_id=chain_id, source=f"pinned registry {registry}")
+    return local_trust(settings, chain)
 
 
 @app.command()
@@ -112,53 +137,78 @@ def verify(
     text: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="The work's text, to check its hash."
     ),
+    trust: str | None = typer.Option(
+        None, "--trust", help="The platform's trust document (FILE or http(s) URL) to pin."
+    ),
+    registry: str | None = typer.Option(
+        None, "--registry", help="Pin the LegatoRegistry address (with --rpc: keys authorized on chain)."
+    ),
     rpc: str | None = typer.Option(
-        None, help="EVM JSON-RPC URL to ask (default: configured or embedded chain)."
+        None, help="EVM JSON-RPC URL to ask (default: the local deployment's chain, if no pin is given)."
     ),
     tsa_ca: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Pin the TSA root (PEM)."),
-    cid: str | None = typer.Option(None, help="Expected CID of the certificate file."),
-    as_json: bool = typer.Option(False, "--json", help="Print a list of {check, ok, detail}."),
+    cid: str | None = typer.Option(None, help="Expected CID of the certificate file (else cid: skip)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a list of {check, status, detail}."),
 ) -> None:
-    """Check a certificate on its own: content hash, signatures, timestamp, Merkle proof, chain, CID.
-    A chain-of-title bundle (``legato.chain-of-title/v1``) is recognised by its schema and every document
-    in it checked. Exits 0 only when no check fails, else 1 naming the first failed check."""
-    from marketplace.chain_of_title import is_bundle, license_registry_of, verify_bundle
+    """Check a certificate on its own: origin (against the pinned trust), content hash, signatures,
+    timestamp, Merkle proof, chain, CID. Results go to stdout, one line per check (pass, fail, skip).
+    A license certificate or chain-of-title bundle is recognised by its schema. Exits 0 only when no
+    check fails (skips are not passes; ``origin`` never skips), else 1 naming the first failed check;
+    2 when there is nothing to pin."""
+    from marketplace.chain_of_title import (
+        is_bundle,
+        is_license,
+        license_registry_of,
+        verify_bundle,
+        verify_license,
+    )
 
     settings = Settings()
     data = certificate.read_bytes()
     bundle = is_bundle(data)
+    local = not (trust or registry)
+    if local:
+        from api.cli.trust import require_deployment
+
+        require_deployment(settings)
+    chain: ChainReader | None = None
     try:
-        chain = _reader_chain(rpc, settings, license_registry=license_registry_of(data) if bundle else None)
-    except RegistryError as e:
-        err.print(f"[yellow]chain not available[/yellow]: {e.message}")
-        chain = None
-    try:
+        try:
+            chain = reader_chain(rpc, settings if local else None,
+                                 license_registry=license_registry_of(data))
+        except RegistryError as e:
+            err.print(f"[yellow]chain not available[/yellow]: {e.message}")
+        try:
+            pinned: Trust | None = _pin(trust, registry, chain, settings)
+        except RegistryError as e:
+            err.print(f"[red]cannot pin trust[/red]: {e.message}")
+            pinned = None
+        roots = [tsa_ca.read_bytes()] if tsa_ca else None
         if bundle:
-            roots = [tsa_ca.read_bytes()] if tsa_ca else None
-            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots)  # type: ignore[arg-type]
+            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots, trust=pinned)  # type: ignore[arg-type]
+        elif is_license(data):
+            report = verify_license(data, chain=chain, trust=pinned, expected_cid=cid)  # type: ignore[arg-type]
         else:
             report = verify_certificate(
-                data,
-                text=text.read_bytes() if text else None,
-                tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None,
-                chain=chain,
-                expected_cid=cid,
+                data, text=text.read_bytes() if text else None, tsa_roots_pem=roots, chain=chain,
+                expected_cid=cid, trust=pinned,
             )
     finally:
         close = getattr(chain, "close", None)
         if close is not None:
             close()
     if as_json:
-        _print_json([{"check": r.check, "ok": r.ok, "detail": r.detail} for r in report.results])
+        _print_json([{"check": r.check, "status": r.status, "detail": r.detail} for r in report.results])
     else:
-        marks = {"ok": "[green]ok[/green]  ", "skip": "[dim]skip[/dim]", "fail": "[red]FAIL[/red]"}
         for r in report.results:
-            err.print(f"{marks[r.status]} {r.check:<16} {r.detail}", highlight=False)
+            out.print(f"{MARKS[r.status]} {r.check:<16} {escape(r.detail)}", highlight=False)
     failed = report.first_failure
     if failed is not None:
-        if not as_json:
-            err.print(f"[red]verification failed at: {failed.check}[/red]")
+        err.print(f"[red]verification failed at: {failed.check}[/red]")
         raise typer.Exit(1)
+
+
+MARKS = {"pass": "[green]pass[/green]", "skip": "[yellow]skip[/yellow]", "fail": "[red]FAIL[/red]"}
 
 
 @app.command()
