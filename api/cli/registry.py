@@ -217,7 +217,10 @@ def certificate(
     out: Path | None = typer.Option(None, help="Write the latest certificate bytes here."),
     as_json: bool = typer.Option(False, "--json", help="Print {id, status, cid, anchor}."),
 ) -> None:
-    """Write the latest state of a certificate."""
+    """Write the latest state of a certificate (to stdout unless --out)."""
+    from api.cli.trust import require_deployment
+
+    require_deployment(Settings())
     with open_container() as container, session_scope(container.session_factory) as session:
         try:
             state, reg = container.registry.lookup_certificate(session, certificate_id)
