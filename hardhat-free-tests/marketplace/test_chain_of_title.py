@@ -126,3 +126,20 @@ def test_a_chapter_revised_after_licensing_keeps_the_licensed_text_in_the_bundle
     assert by_id[revised.json()["certificate_id"]]["current"] is True
     report = _verify(container, json.dumps(doc).encode())
     assert report.ok, _failures(report)
+
+
+def test_anyone_checks_ownership_and_chain_of_title_without_an_account(client, container, licensed):
+    """Public, exposing nothing private: no emails, fees, receipts, balances or license terms."""
+    owner = client.get(f"/marketplace/works/{licensed['story_id']}/ownership")
+    assert owner.status_code == 200, owner.text
+    body = owner.json()
+    assert body["all_chapters_certified"] and len(body["on_chain_grants"]) == 2
+    assert all("fee_cents" not in lic and "terms_hash" not in lic for lic in body["licenses"])
+    bundle = client.get(f"/marketplace/works/{licensed['story_id']}/chain-of-title")
+    assert bundle.status_code == 200
+    doc = json.loads(bundle.content)
+    assert doc["licenses"] == [] and sorted(g["medium"] for g in doc["other_grants"]) == ["film", "tv"]
+    for text in (owner.text, bundle.text):
+        assert "@" not in text and "balance" not in text and "fee_cents" not in text and "receipt" not in text
+    report = _verify(container, bundle.content, chain=container.chain)
+    assert report.ok, _failures(report)
