@@ -63,8 +63,8 @@ def import_manuscript(
         out.print_json(json.dumps({"story_id": story_id, "chapters": summary}))
     else:
         for row in summary:
-            err.print(f"  {row['number']:>4}  {row['title']}  ({row['word_count']} words)")
-        err.print(f"{len(summary)} draft chapters added to {story_id}")
+            out.print(f"  {row['number']:>4}  {row['title']}  ({row['word_count']} words)", markup=False)
+        out.print(f"{len(summary)} draft chapters added to {story_id}", highlight=False)
 
 
 @keys_app.command("rotate")
@@ -78,7 +78,7 @@ def rotate() -> None:
             raise typer.Exit(2) from e
         err.print(f"new current key {kid}; re-encrypting…")
         report = reencrypt_all(container.session_factory, container.content_cipher)
-        err.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions")
+        out.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions", highlight=False)
 
 
 @keys_app.command("reencrypt")
@@ -87,7 +87,7 @@ def reencrypt() -> None:
     finish an interrupted rotation)."""
     with open_container() as container:
         report = reencrypt_all(container.session_factory, container.content_cipher)
-        err.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions")
+        out.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions", highlight=False)
 
 
 @keys_app.command("status")
@@ -98,6 +98,6 @@ def status() -> None:
         counts = rows_by_key(session)
         for kid in keyring.key_ids:
             mark = "*" if kid == keyring.current_id else " "
-            err.print(f"{mark} {kid}  {counts.pop(kid, 0)} texts")
+            out.print(f"{mark} {kid}  {counts.pop(kid, 0)} texts", highlight=False)
         for kid, n in counts.items():
-            err.print(f"! {kid}  {n} texts sealed by a key the keyring does not hold")
+            out.print(f"! {kid}  {n} texts sealed by a key the keyring does not hold", highlight=False)

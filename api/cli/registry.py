@@ -85,9 +85,9 @@ def register(
     if as_json:
         _print_json(summary)
         return
-    err.print(f"registered {summary['registration_id']} ({summary['status']})")
-    err.print(f"  sha256       {summary['sha256']}")
-    err.print(f"  certificate  {summary['certificate_id']}" + (f"  cid {cid}" if cid else ""))
+    sys.stdout.write(f"registered {summary['registration_id']} ({summary['status']})\n"
+                     f"  sha256       {summary['sha256']}\n"
+                     f"  certificate  {summary['certificate_id']}" + (f"  cid {cid}" if cid else "") + "\n")
     if out is not None:
         err.print(f"  written to   {out}" if body is not None else "  not written: waiting for the TSA")
 
@@ -247,9 +247,19 @@ def certificate(
 def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
     """Anchor every pending registration now (ignoring batch size and age limits)."""
     with open_container() as container:
-        reports = container.anchorer.run_once(container.session_factory, force=True)
-        with session_scope(container.session_factory) as session:
-            container.registry.pin_pending(session)
+        try:
+            reports = container.anchorer.run_once(container.session_factory, force=True)
+            with session_scope(container.session_factory) as session:
+                container.registry.pin_pending(session)
+        except RegistryError as e:
+            # Typically the embedded chain held by a running `legato serve`: one line, not a traceback.
+            hint = (". A running `legato serve` anchors pending registrations itself (its worker, within "
+                    "LEGATO_BATCH_MAX_AGE_SECONDS)." if e.code == "CHAIN_UNAVAILABLE" else "")
+            if as_json:
+                _print_json(error_body(e.code, e.message + hint, e.details))
+            else:
+                err.print(f"[red]{e.code}[/red]: {e.message.rstrip('.')}{hint}", highlight=False)
+            raise typer.Exit(1) from e
     rows = [r.__dict__ for r in reports]
     if as_json:
         _print_json(rows)
@@ -260,7 +270,7 @@ def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
             f"batch {r.batch_id}: root 0x{r.root}  {r.leaf_count} registrations  "
             f"tx {r.tx_hash}  block {r.block_number}  manifest {r.manifest_cid}"
         )
-        err.print(line if r.error is None else f"batch {r.batch_id}: waiting ({r.error})")
+        out.print(line if r.error is None else f"batch {r.batch_id}: waiting ({r.error})", highlight=False)
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
@@ -276,7 +286,7 @@ def worker(
         loop.interval = interval
         if once:
             for name, result in loop.run_once().items():
-                err.print(f"{name}: {result}")
+                out.print(f"{name}: {result}", highlight=False)
             return
         try:
             loop.run_forever()

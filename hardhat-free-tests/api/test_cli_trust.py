@@ -117,3 +117,21 @@ def test_rotate_signing_keeps_old_certificates_valid(tmp_path):
     old = run(["verify", str(tmp_path / "c.json"), "--trust", str(tmp_path / "trust.json")], env=env,
               cwd=tmp_path)
     assert old.returncode == 0, old.stdout + old.stderr
+
+
+def test_anchor_while_a_server_holds_the_embedded_chain_is_one_line(tmp_path):
+    env = {"LEGATO_DATA_DIR": str(tmp_path / "var"), "PATH": str(Path(sys.executable).parent)}
+    text = tmp_path / "ch.txt"
+    text.write_text(chapter_text(7402))
+    registered = run(["register", str(text), "--title", "S", "--author", "A"], env=env, cwd=tmp_path)
+    assert registered.returncode == 0 and registered.stdout.startswith("registered ")
+    held = embedded_chain(tmp_path / "var")  # what a running `legato serve` does
+    try:
+        r = run(["anchor"], env=env, cwd=tmp_path)
+    finally:
+        held.close()
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "CHAIN_UNAVAILABLE" in r.stderr
+    assert "legato serve" in r.stderr
+    done = run(["anchor"], env=env, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("batch ") and done.stdout.count("\n") == 1
