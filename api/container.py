@@ -206,6 +206,15 @@ class Container:
             held=self.held_certificate,
         )
 
+    def certificate_pdf(self, certificate_id: str) -> tuple[bytes, str]:
+        """The certificate's latest state as a PDF page, and its CID."""
+        from registry.certificate_pdf import render_pdf_cached
+
+        with self.session_factory() as session:
+            state = self.registry.latest_certificate(session, certificate_id)
+            body, cid = bytes(state.body), state.cid
+        return render_pdf_cached(body, cid, self.settings.public_url), cid
+
     def sync_signing_keys(self) -> object:
         """The worker's job: record key authorizations and retirements the chain has not seen yet."""
         try:

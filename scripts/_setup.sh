@@ -24,4 +24,18 @@ if command -v npm >/dev/null 2>&1 && [ ! -f .tools/node_modules/solc/package.jso
     (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 >/dev/null 2>&1) \
         || echo "setup: npm solc not installed; contract artifacts will not be rebuilt" >&2
 fi
+# Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
+# that its test reads the PDF back with. Installed only when missing, and only where apt-get can run.
+MISSING_DEBS=""
+for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING_DEBS="$MISSING_DEBS $pkg"
+done
+if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    echo "setup: installing Debian packages:$MISSING_DEBS" >&2
+    { $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1 \
+        || { $SUDO apt-get update >/dev/null 2>&1 && \
+             $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1; }; } \
+        || echo "setup: could not install$MISSING_DEBS; certificate PDFs need the Noto fonts" >&2
+fi
 export PATH="$ROOT/.venv/bin:$PATH"

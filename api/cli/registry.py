@@ -215,6 +215,7 @@ MARKS = {"pass": "[green]pass[/green]", "skip": "[yellow]skip[/yellow]", "fail":
 def certificate(
     certificate_id: str = typer.Argument(..., help="Certificate id (or registration id)."),
     out: Path | None = typer.Option(None, help="Write the latest certificate bytes here."),
+    pdf: Path | None = typer.Option(None, "--pdf", help="Write the certificate as a one-page PDF here."),
     as_json: bool = typer.Option(False, "--json", help="Print {id, status, cid, anchor}."),
 ) -> None:
     """Write the latest state of a certificate (to stdout unless --out)."""
@@ -233,11 +234,19 @@ def certificate(
             "anchor": json.loads(state.body).get("anchor"),
         }
         body = state.body
+        if pdf is not None:
+            from registry.certificate_pdf import render_pdf
+
+            try:
+                pdf.write_bytes(render_pdf(body, cid=state.cid, public_url=container.settings.public_url))
+            except RegistryError as e:
+                raise _fail(e, as_json=as_json, code=1) from e
+            err.print(f"PDF written to {pdf}")
     if out is not None:
         out.write_bytes(body)
     if as_json:
         _print_json(doc)
-    elif out is None:
+    elif out is None and pdf is None:
         sys.stdout.write(body.decode() + "\n")
     else:
         err.print(f"{doc['id']} ({doc['status']}) cid {doc['cid']} written to {out}")

@@ -64,6 +64,19 @@ def get_registration(
     return _result(Registered(reg, False, container.registry.certificate_for_registration(session, reg)))
 
 
+@_registry.get("/certificates/{certificate_id}.pdf", response_class=Response,
+               responses={200: {"content": {"application/pdf": {}}}})
+async def certificate_pdf(certificate_id: str, container: ContainerDep) -> Response:
+    """The latest state as one A4 page a person can read, with a QR code to ``/verify/{id}``. Public
+    like the JSON; rendered once per CID (the bytes behind a CID never change)."""
+    if len(certificate_id) > 64:
+        raise BadRequest("A certificate id is at most 64 characters.")
+    pdf, cid = await run_in_threadpool(container.certificate_pdf, certificate_id)
+    return Response(pdf, media_type="application/pdf", headers={
+        "ETag": f'"{cid}.pdf"', "Cache-Control": "no-cache",
+        "Content-Disposition": f'inline; filename="certificate-{certificate_id}.pdf"'})
+
+
 @_registry.get("/certificates/{certificate_id}", responses={200: {"content": {"application/json": {}}}})
 def get_certificate(
     certificate_id: str, container: ContainerDep, session: SessionDep, request: Request
