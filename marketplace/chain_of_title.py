@@ -164,8 +164,8 @@ class _Checks:
             status, detail = check()
         except RegistryError as e:
             status, detail = "fail", e.message
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            status, detail = "fail", f"malformed field: {e!r}"
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as e:
+            status, detail = "fail", f"malformed field: {e!r}"[:500]
         self.report.results.append(CheckResult(name, status, detail))
         return status != "fail"
 

@@ -126,8 +126,8 @@ def verify_certificate(
             status, detail = run()
         except RegistryError as e:
             status, detail = "fail", e.message
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            status, detail = "fail", f"malformed certificate field: {e}"
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as e:
+            status, detail = "fail", f"malformed certificate field: {e!r}"[:500]
         report.results.append(CheckResult(name, status, detail))
     return report
 

@@ -82,3 +82,23 @@ def test_genuine_passes_and_skips_are_not_passes(client, container, writer):
     assert {c["check"]: c["status"] for c in by_id.json()["checks"]}["cid"] == "pass"
     assert client.get("/verify/no-such-certificate").status_code == 404
     assert client.get("/verify/" + "x" * 65).status_code == 400
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d["anchor"].update(block_timestamp=10**30) if d.get("anchor") else d.update(issued_at="x"),
+    lambda d: d.update(issued_at="not a time"),
+    lambda d: d.update(issued_at=10**30),
+    lambda d: d["signature"].update(public_key="!!not base64!!"),
+    lambda d: d["signature"].update(key_id=["a", "list"]),
+    lambda d: d.update(anchor={"chain_id": "x", "contract": None, "block_number": -1}),
+    lambda d: d.update(anchor={"block_timestamp": -(10**20), "chain_id": 1, "contract": "0x0"}),
+])
+def test_hostile_certificate_fields_give_a_verdict_never_a_500(client, container, writer, mutate):
+    _, body, _ = _register(client, container, writer, 7303)
+    doc = json.loads(body)
+    mutate(doc)
+    data = json.dumps(doc)
+    for r in (client.post("/registry/verify", json={"certificate": data}),
+              client.post("/registry/verify/upload", files={"certificate": ("c.json", data.encode())})):
+        assert r.status_code == 200, r.text
+        assert r.json()["ok"] is False
