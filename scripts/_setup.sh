@@ -17,12 +17,15 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "$WANT" > "$STAMP"
 fi
 # The npm solc compiler (pure JS, no binary download) lets scripts/compile_contracts.py and the artifact
-# test rebuild contracts/build/ from source. Optional: everything else runs from the committed artifacts.
-if command -v npm >/dev/null 2>&1 && [ ! -f .tools/node_modules/solc/package.json ]; then
-    echo "setup: installing the solcjs compiler into .tools/" >&2
+# test rebuild contracts/build/ from source; Hardhat is the JSON-RPC node the trust tests run forgeries
+# against (test_hostile_trust_hardhat.py). Optional: without npm those tests skip. One npm command for
+# both, since an install of one alone prunes the other.
+if command -v npm >/dev/null 2>&1 && { [ ! -f .tools/node_modules/solc/package.json ] \
+        || [ ! -f .tools/node_modules/hardhat/package.json ]; }; then
+    echo "setup: installing solcjs and hardhat into .tools/" >&2
     mkdir -p .tools
-    (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 >/dev/null 2>&1) \
-        || echo "setup: npm solc not installed; contract artifacts will not be rebuilt" >&2
+    (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 hardhat@2.22.19 \
+        >/dev/null 2>&1) || echo "setup: npm solc/hardhat not installed; artifacts not rebuilt, node tests skip" >&2
 fi
 # Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
 # that its test reads the PDF back with. Installed only when missing, and only where apt-get can run.
