@@ -43,7 +43,7 @@ from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscript
 from marketplace.tips import Tips
 from marketplace.unlocks import Unlocks
 from registry.anchoring import Anchorer
-from registry.errors import ConfigurationError, Unavailable
+from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
 from registry.keystore import read_or_create_secret
 from registry.models import CertificateState
@@ -180,7 +180,7 @@ class Container:
         try:
             chain_id = self.chain.chain_id()
             registry, license_registry = self.chain.registry_address(), self.chain.license_registry_address()
-        except (Unavailable, ConfigurationError) as e:
+        except (Unavailable, ConfigurationError, ChainError) as e:
             log.warning("the trust document lacks chain details: %s", e.message)
         return Trust(keys=self.signer.entries(), tsa_roots_pem=self.timestamper.trust_roots_pem(),
                      chain_id=chain_id, registry=registry, license_registry=license_registry,

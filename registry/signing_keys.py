@@ -187,16 +187,17 @@ class SigningKeys:
     # --- rotation -------------------------------------------------------------------------------------
     def rotate(self, *, now: datetime | None = None) -> SigningKeyEntry:
         """A new key signs from ``now``; every live key is retired at that moment."""
-        moment = now or datetime.now(UTC)
         pem = new_key_pem()
-        fresh = SigningKeyEntry.for_key(PlatformKey.from_pem(pem), pem, moment)
+        made: list[SigningKeyEntry] = []
 
         def change(entries: list[SigningKeyEntry]) -> list[SigningKeyEntry]:
+            moment = now or datetime.now(UTC)  # taken under the lock: rotations racing stay in order
+            made.append(SigningKeyEntry.for_key(PlatformKey.from_pem(pem), pem, moment))
             retired = [e if e.retired_at else replace(e, retired_at=moment) for e in entries]
-            return [*retired, fresh]
+            return [*retired, made[-1]]
 
         self._update(change)
-        return fresh
+        return made[-1]
 
     def sync_chain(self, chain: KeyChain) -> list[str]:
         """Authorize every key in the registry contract and retire the retired ones; returns what was
