@@ -188,3 +188,17 @@ def test_a_key_anchored_after_its_on_chain_retirement_fails(anchored, container,
     pin = Trust(registry=container.chain.registry_address(), chain_id=container.chain.chain_id())
     report = verify_certificate(forged, trust=pin, chain=container.chain)
     assert report.first_failure.check == "origin" and "retired in block" in report.first_failure.detail
+
+
+def test_a_rotation_while_the_chain_is_down_is_recorded_by_the_worker_later(own, test_chain):
+    own.chain = Web3Chain.from_rpc("http://127.0.0.1:9", request_timeout=0.5)  # nothing listens there
+    fresh = own.signer.rotate()
+    assert own.sync_signing_keys() == "waiting: CHAIN_UNAVAILABLE"
+    own.chain = test_chain
+    pending = own.signer.pending_on(test_chain.chain_id(), test_chain.registry_address())
+    assert fresh.key_id in pending
+    done = own.sync_signing_keys()
+    assert f"authorized {fresh.key_id}" in done and any(line.startswith("retired ") for line in done)
+    assert own.signer.pending_on(test_chain.chain_id(), test_chain.registry_address()) == []
+    record = test_chain.signing_key_record(test_chain.registry_address(), key_hash(fresh.public_raw))
+    assert record.authorized_block > 0 and record.retired_block == 0
