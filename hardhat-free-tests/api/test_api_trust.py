@@ -102,3 +102,36 @@ def test_hostile_certificate_fields_give_a_verdict_never_a_500(client, container
               client.post("/registry/verify/upload", files={"certificate": ("c.json", data.encode())})):
         assert r.status_code == 200, r.text
         assert r.json()["ok"] is False
+
+
+def test_legato_verify_fetches_the_trust_document_from_a_url_bounded(container):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from api.cli.trust import load_trust
+    from registry.errors import VerificationError
+    from registry.trust import MAX_TRUST_BYTES
+
+    pages = {"/trust.json": container.trust().to_bytes(), "/huge.json": b" " * (MAX_TRUST_BYTES + 1)}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        assert load_trust(f"{base}/trust.json").keys[0].key_id == container.signer.key_id
+        for bad in ("/huge.json", "/missing.json"):
+            with pytest.raises(VerificationError):
+                load_trust(base + bad)
+    finally:
+        server.shutdown()
+        server.server_close()
