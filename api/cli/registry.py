@@ -306,5 +306,10 @@ def worker(
 @app.command("tsa-ca")
 def tsa_ca() -> None:
     """Print the TSA root certificate(s) tokens must chain to (the embedded TSA's own CA by default)."""
+    settings = Settings()
+    if not settings.tsa_url and not (settings.data_dir / "tsa").is_dir():
+        err.print(f"[red]no embedded TSA in {settings.data_dir.resolve()}[/red] (LEGATO_DATA_DIR); this "
+                  "command only reads one and will not make a new root")
+        raise typer.Exit(2)
     with open_container(migrate=False) as container:
         sys.stdout.write(b"".join(container.timestamper.trust_roots_pem()).decode())

@@ -89,6 +89,7 @@ def test_without_any_trust_anchor_it_refuses_and_creates_nothing(deployment, str
     cert_id = json.loads(deployment["cert"].read_bytes())["id"]
     assert run(["certificate", cert_id], env=env, cwd=cwd).returncode == 2
     assert run(["trust", "export"], env=env, cwd=cwd).returncode == 2
+    assert run(["tsa-ca"], env=env, cwd=cwd).returncode == 2
     assert not (cwd / "var").exists()
 
 
