@@ -143,3 +143,44 @@ def test_anyone_checks_ownership_and_chain_of_title_without_an_account(client, c
         assert "@" not in text and "balance" not in text and "fee_cents" not in text and "receipt" not in text
     report = _verify(container, bundle.content, chain=container.chain)
     assert report.ok, _failures(report)
+
+
+def test_a_license_certificate_verifies_on_its_own_with_origin(client, container, licensed, tmp_path,
+                                                              monkeypatch):
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli_app
+    from marketplace.chain_of_title import verify_license
+    from registry import certificate as cert_mod
+    from registry.signing import PlatformKey, new_key_pem
+
+    r = client.get(f"/marketplace/agreements/{licensed['agreement']['id']}/certificate",
+                   headers=licensed["studio"])
+    data, cid = r.content, r.headers["x-certificate-cid"]
+    report = verify_license(data, trust=container.trust(), chain=container.chain, expected_cid=cid)
+    statuses = {x.check: x.status for x in report.results}
+    assert report.ok, _failures(report)
+    assert statuses["license: origin"] == statuses["license: chain"] == statuses["license: cid"] == "pass"
+    assert statuses["license: work"] == statuses["license: receipt"] == "skip"  # only a bundle has them
+
+    doc = json.loads(data)
+    unsigned = {k: v for k, v in doc.items() if k != "signature"}
+    forged = cert_mod.serialize(cert_mod.sign(unsigned, PlatformKey.from_pem(new_key_pem())))
+    assert verify_license(forged, trust=container.trust()).first_failure.check == "license: origin"
+    elsewhere = json.loads(data)
+    for g in elsewhere["grants"]:
+        g["contract"] = "0x" + "11" * 20
+    moved = cert_mod.serialize(cert_mod.sign({k: v for k, v in elsewhere.items() if k != "signature"},
+                                             container.signer))
+    report = verify_license(moved, trust=container.trust())
+    assert report.first_failure.check == "license: origin"
+    assert "LicenseRegistry" in report.first_failure.detail
+
+    # `legato verify license.json` alone, in a process that knows only the trust document.
+    monkeypatch.setenv("LEGATO_DATA_DIR", str(tmp_path / "stranger"))
+    (tmp_path / "license.json").write_bytes(data)
+    (tmp_path / "trust.json").write_bytes(client.get("/.well-known/legato-trust.json").content)
+    out = CliRunner().invoke(cli_app, ["verify", str(tmp_path / "license.json"), "--trust",
+                                       str(tmp_path / "trust.json")])
+    assert out.exit_code == 0, out.output
+    assert "license: origin" in out.stdout and "Not a legato.certificate/v1" not in out.output
