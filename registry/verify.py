@@ -164,7 +164,7 @@ def _signature(cert: dict[str, Any], expected_key_id: str | None) -> tuple[str, 
     key_id = cert_mod.check_signature(cert)
     if expected_key_id and key_id != expected_key_id:
         raise VerificationError(f"signed by key {key_id}, expected the platform key {expected_key_id}")
-    return "pass", f"Ed25519 by platform key {key_id}"
+    return "pass", f"valid Ed25519 signature by key {key_id} (whose key: see origin)"
 
 
 def _author_signature(cert: dict[str, Any]) -> tuple[str, str]:
