@@ -18,7 +18,11 @@ from api.errors import ApiError
 from api.models.accounts import User
 from api.models.content import Story
 
-keys_app = typer.Typer(no_args_is_help=True, help="Keys that encrypt chapter text at rest.")
+keys_app = typer.Typer(
+    no_args_is_help=True,
+    help="Keys: chapter-text encryption (rotate, status, reencrypt) and the platform signing key "
+    "(rotate-signing).",
+)
 app.add_typer(keys_app, name="keys")
 
 
