@@ -12,7 +12,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.accounts import Accounts
@@ -45,13 +45,16 @@ from marketplace.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscript
 from marketplace.tips import Tips
 from marketplace.unlocks import Unlocks, has_unlocked
 from registry.anchoring import Anchorer
+from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.fingerprint_key import FingerprintKey
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
 from registry.keystore import read_or_create_secret
+from registry.models import CertificateState
 from registry.service import Registry
-from registry.signing import PlatformKey
+from registry.signing_keys import SigningKeys
 from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
 from registry.timestamp import EmbeddedTSA, RemoteTSA, Timestamper
+from registry.trust import Trust
 from registry.verify import Report, verify_certificate
 
 if TYPE_CHECKING:
@@ -99,10 +102,11 @@ class Container:
 
     # --- registry ports ------------------------------------------------------------------------
     @cached_property
-    def signer(self) -> PlatformKey:
+    def signer(self) -> SigningKeys:
+        """The platform's signing keys: the newest signs, the retired ones stay published for verifiers."""
         if self.settings.signing_key is not None:
-            return PlatformKey.from_pem(self.settings.signing_key.get_secret_value().encode())
-        return PlatformKey.load_or_create(self.settings.data_dir)
+            return SigningKeys.from_pem(self.settings.signing_key.get_secret_value().encode())
+        return SigningKeys.from_data_dir(self.settings.data_dir)
 
     @cached_property
     def timestamper(self) -> Timestamper:
@@ -182,15 +186,57 @@ class Container:
             max_age=timedelta(seconds=s.batch_max_age_seconds),
         )
 
+    def trust(self) -> Trust:
+        """This deployment's trust document (``GET /.well-known/legato-trust.json``). Built on each call:
+        a rotation in another process shows at once. With the chain down it still names the keys and
+        the configured addresses."""
+        s = self.settings
+        chain_id, registry, license_registry = None, s.registry_address, s.license_registry_address
+        try:
+            chain_id = self.chain.chain_id()
+            registry, license_registry = self.chain.registry_address(), self.chain.license_registry_address()
+        except (Unavailable, ConfigurationError, ChainError) as e:
+            log.warning("the trust document lacks chain details: %s", e.message)
+        return Trust(keys=self.signer.entries(), tsa_roots_pem=self.timestamper.trust_roots_pem(),
+                     chain_id=chain_id, registry=registry, license_registry=license_registry,
+                     platform=s.public_url, source="platform's trust")
+
+    def held_certificate(self, certificate_id: str) -> list[bytes] | None:
+        """Every state's bytes this deployment issued under ``certificate_id``; None if it holds none."""
+        with self.session_factory() as session:
+            bodies = session.scalars(
+                select(CertificateState.body).where(CertificateState.certificate_id == certificate_id[:64])
+            ).all()
+        return [bytes(b) for b in bodies] or None
+
     def verify_certificate(self, data: bytes, text: bytes | str | None, expected_cid: str | None) -> Report:
-        """Verification as ``legato verify`` does it, with this deployment's chain and TSA roots."""
+        """Verification as ``legato verify`` does it, pinned to this deployment's own trust, chain and
+        records: a certificate under an id this server issued with other bytes fails ``origin``."""
         return verify_certificate(
             data,
             text=text,
             chain=self.chain,
             expected_cid=expected_cid,
-            tsa_roots_pem=self.timestamper.trust_roots_pem(),
+            trust=self.trust(),
+            held=self.held_certificate,
         )
+
+    def certificate_pdf(self, certificate_id: str) -> tuple[bytes, str]:
+        """The certificate's latest state as a PDF page, and its CID."""
+        from registry.certificate_pdf import render_pdf_cached
+
+        with self.session_factory() as session:
+            state = self.registry.latest_certificate(session, certificate_id)
+            body, cid = bytes(state.body), state.cid
+        return render_pdf_cached(body, cid, self.settings.public_url), cid
+
+    def sync_signing_keys(self) -> object:
+        """The worker's job: record key authorizations and retirements the chain has not seen yet."""
+        try:
+            pending = self.signer.pending_on(self.chain.chain_id(), self.chain.registry_address())
+            return self.signer.sync_chain(self.chain) if pending else []
+        except Unavailable as e:
+            return f"waiting: {e.code}"  # the next round tries again
 
     # --- money -------------------------------------------------------------------------------
     @cached_property
@@ -386,6 +432,7 @@ class Container:
     def worker(self) -> Worker:
         worker = Worker(self)
         worker.jobs.append(("licensing", self.licensing_round))
+        worker.jobs.append(("signing_keys", self.sync_signing_keys))
         return worker
 
     def start_background(self) -> None:

@@ -25,11 +25,29 @@ contract LegatoRegistry {
 
     mapping(bytes32 root => Anchor) private _anchors;
 
+    /// @dev When a platform signing key was authorized and retired; all zero for a key never authorized.
+    struct SigningKey {
+        uint64 authorizedAt;
+        uint64 authorizedBlock;
+        uint64 retiredAt;
+        uint64 retiredBlock;
+    }
+
+    /// @dev Keyed by sha256 of the raw 32-byte Ed25519 public key (its first 8 bytes, in hex, are the key id).
+    mapping(bytes32 keyHash => SigningKey) private _signingKeys;
+
     /// @notice A batch root was recorded. `manifestCid` names the pinned batch manifest (all leaves).
     event Anchored(bytes32 indexed root, uint32 leafCount, string manifestCid, uint64 timestamp);
 
     /// @notice `account` was allowed (`allowed = true`) or no longer allowed to anchor.
     event AnchorerSet(address indexed account, bool allowed);
+
+    /// @notice The platform authorized the Ed25519 key whose public key hashes (sha256) to `keyHash` to sign
+    ///         certificates from this block on.
+    event SigningKeyAuthorized(bytes32 indexed keyHash, uint64 timestamp);
+
+    /// @notice The key signs no new certificates from this block on; what it signed before stays valid.
+    event SigningKeyRetired(bytes32 indexed keyHash, uint64 timestamp);
 
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
@@ -40,6 +58,9 @@ contract LegatoRegistry {
     error EmptyRoot();
     error EmptyBatch();
     error ZeroAddress();
+    error KeyAlreadyAuthorized(bytes32 keyHash);
+    error KeyNotAuthorized(bytes32 keyHash);
+    error KeyAlreadyRetired(bytes32 keyHash);
 
     modifier onlyOwner() {
         if (msg.sender != owner) revert NotOwner(msg.sender);
@@ -66,6 +87,36 @@ contract LegatoRegistry {
         if (account == address(0)) revert ZeroAddress();
         isAnchorer[account] = allowed;
         emit AnchorerSet(account, allowed);
+    }
+
+    /// @notice Authorize a platform signing key. A key is authorized once; a retired key stays retired.
+    /// @param keyHash sha256 of the raw 32-byte Ed25519 public key.
+    function authorizeSigningKey(bytes32 keyHash) external onlyOwner {
+        if (keyHash == bytes32(0)) revert EmptyRoot();
+        if (_signingKeys[keyHash].authorizedAt != 0) revert KeyAlreadyAuthorized(keyHash);
+        uint64 timestamp = uint64(block.timestamp);
+        _signingKeys[keyHash] = SigningKey(timestamp, uint64(block.number), 0, 0);
+        emit SigningKeyAuthorized(keyHash, timestamp);
+    }
+
+    /// @notice Retire a signing key: certificates anchored from this block on must be signed by another key.
+    function retireSigningKey(bytes32 keyHash) external onlyOwner {
+        SigningKey storage key = _signingKeys[keyHash];
+        if (key.authorizedAt == 0) revert KeyNotAuthorized(keyHash);
+        if (key.retiredAt != 0) revert KeyAlreadyRetired(keyHash);
+        key.retiredAt = uint64(block.timestamp);
+        key.retiredBlock = uint64(block.number);
+        emit SigningKeyRetired(keyHash, key.retiredAt);
+    }
+
+    /// @notice When `keyHash` was authorized and retired (block timestamp and number); zeros for "never".
+    function signingKey(bytes32 keyHash)
+        external
+        view
+        returns (uint64 authorizedAt, uint64 authorizedBlock, uint64 retiredAt, uint64 retiredBlock)
+    {
+        SigningKey memory key = _signingKeys[keyHash];
+        return (key.authorizedAt, key.authorizedBlock, key.retiredAt, key.retiredBlock);
     }
 
     /// @notice Record `root`, the Merkle root of a batch of `leafCount` certificate leaves.

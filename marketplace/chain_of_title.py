@@ -33,6 +33,7 @@ from registry.errors import RegistryError, VerificationError
 from registry.ipfs import cid_for_bytes
 from registry.models import CertificateState
 from registry.signing import PlatformKey
+from registry.trust import Trust, check_origin
 from registry.verify import ChainReader, CheckResult, Report, verify_certificate
 
 BUNDLE_SCHEMA = "legato.chain-of-title/v1"
@@ -103,18 +104,19 @@ class ChainOfTitle:
             })
         # Signed as a whole (JCS without ``signature``) so nothing in it, the header and the public
         # grants included, can be edited unnoticed; each document inside is signed on its own as well.
+        key = self.signer.current()  # the key named in the header is the one that signs
         return cert_mod.sign({
             "schema": BUNDLE_SCHEMA,
             "generated_at": cert_mod.iso_utc(utcnow()),
-            "platform_key": {"key_id": self.signer.key_id,
-                             "public_key": base64.b64encode(self.signer.public_raw).decode()},
+            "platform_key": {"key_id": key.key_id,
+                             "public_key": base64.b64encode(key.public_raw).decode()},
             "work": {"story_id": work.story_id, "title": work.title,
                      "work_id": "0x" + work_id(story_id).hex(),
                      "author": {"id": work.author_id, "display_name": work.author_name}},
             "chapters": chapters,
             "licenses": licenses,
             "other_grants": other_grants,
-        }, self.signer)
+        }, key)
 
 
 # --- offline verification ------------------------------------------------------------------------
@@ -128,10 +130,21 @@ def is_bundle(data: bytes) -> bool:
     return isinstance(doc, dict) and doc.get("schema") == BUNDLE_SCHEMA
 
 
-def license_registry_of(data: bytes) -> str | None:
-    """The ``LicenseRegistry`` address the bundle's grants name, to open a chain reader on it."""
+def is_license(data: bytes) -> bool:
     try:
         doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(doc, dict) and doc.get("schema") == LICENSE_SCHEMA
+
+
+def license_registry_of(data: bytes) -> str | None:
+    """The ``LicenseRegistry`` address the grants of a bundle or license certificate name, to open a
+    chain reader on it."""
+    try:
+        doc = json.loads(data)
+        for g in doc.get("grants", []) if doc.get("schema") == LICENSE_SCHEMA else []:
+            return str(g["contract"])
         for entry in doc.get("licenses", []):
             for g in json.loads(entry["certificate"]).get("grants", []):
                 return str(g["contract"])
@@ -151,8 +164,8 @@ class _Checks:
             status, detail = check()
         except RegistryError as e:
             status, detail = "fail", e.message
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            status, detail = "fail", f"malformed field: {e!r}"
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as e:
+            status, detail = "fail", f"malformed field: {e!r}"[:500]
         self.report.results.append(CheckResult(name, status, detail))
         return status != "fail"
 
@@ -163,7 +176,8 @@ def _require(condition: bool, message: str) -> None:
 
 
 def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
-                  tsa_roots_pem: list[bytes] | None = None) -> Report:
+                  tsa_roots_pem: list[bytes] | None = None, trust: Trust | None = None) -> Report:
+    """Every document checked on its own, each with its ``origin`` against ``trust``; then the bundle."""
     checks = _Checks()
     doc: dict[str, Any] = {}
 
@@ -176,7 +190,7 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
                  "chapters and licenses must be lists")
         _require(doc["work"]["work_id"] == "0x" + work_id(doc["work"]["story_id"]).hex(),
                  "work_id is not derived from the story id")
-        return "ok", (f"{BUNDLE_SCHEMA} for {doc['work']['title']!r}: {len(doc['chapters'])} chapter "
+        return "pass", (f"{BUNDLE_SCHEMA} for {doc['work']['title']!r}: {len(doc['chapters'])} chapter "
                       f"certificate(s), {len(doc['licenses'])} license(s)")
 
     if not checks.run("bundle format", fmt):
@@ -191,7 +205,7 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
                                                     f" (earlier text {str(entry.get('certificate_id'))[:8]})")
         body = str(entry.get("certificate", "")).encode("utf-8")
         sub = verify_certificate(body, tsa_roots_pem=tsa_roots_pem, chain=chain,
-                                 expected_cid=entry.get("cid"))
+                                 expected_cid=entry.get("cid"), trust=trust)
         checks.report.results += [CheckResult(f"{label}: {r.check}", r.status, r.detail) for r in sub.results]
         cert = sub.certificate
         if cert is None:
@@ -204,7 +218,7 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
             _require(cert["work"].get("chapter_id") == entry.get("chapter_id"),
                      "the certificate is for another chapter")
             _require(cert["author"].get("id") == author_id, "the certificate names another author")
-            return "ok", f"{cert['work'].get('title')} by {cert['author'].get('display_name')}"
+            return "pass", f"{cert['work'].get('title')} by {cert['author'].get('display_name')}"
 
         if checks.run(f"{label}: work", work_check):
             contents[cert["id"]] = cert["content"]["sha256"]
@@ -213,7 +227,7 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
     bundle_grants: set[str] = {str(g.get("grant_id")) for g in doc.get("other_grants", [])}
     for entry in doc["licenses"]:
         _verify_license(checks, entry, story_id=story_id, contents=contents, signers=signers,
-                        grants=bundle_grants, chain=chain)
+                        grants=bundle_grants, chain=chain, trust=trust)
 
     # After the documents, so the first failure names the document that changed; this catches the rest
     # (the header, public grants, a document left out).
@@ -222,16 +236,23 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
         key_id = check_signature(doc)
         _require(key_id == doc.get("platform_key", {}).get("key_id"),
                  f"signed by {key_id}, the bundle names {doc.get('platform_key', {}).get('key_id')}")
-        return "ok", f"the whole bundle is signed by platform key {key_id}"
+        return "pass", f"the whole bundle is signed by platform key {key_id}"
 
     checks.run("bundle signature", bundle_signature)
+    checks.run("bundle origin", lambda: check_origin(doc, trust, chain))
 
     def signer_check() -> tuple[str, str]:
+        # After a key rotation older documents carry the older key: each is pinned by its own origin
+        # check, so several keys are fine as long as the pinned trust lists every one.
         expected = doc.get("platform_key", {}).get("key_id")
+        if trust is not None and trust.keys:
+            listed = {k.key_id for k in trust.keys}
+            _require(signers <= listed, f"signed by keys the trust does not list: {sorted(signers - listed)}")
+            return "pass", f"documents signed by platform key(s) {', '.join(sorted(signers))}"
         _require(len(signers) <= 1, f"documents are signed by several keys: {sorted(signers)}")
         _require(not signers or expected in signers,
                  f"signed by {sorted(signers)}, the bundle names {expected}")
-        return "ok", f"every document signed by platform key {expected}"
+        return "pass", f"every document signed by platform key {expected}"
 
     checks.run("bundle signer", signer_check)
 
@@ -241,15 +262,33 @@ def verify_bundle(data: bytes, *, chain: GrantReader | None = None,
         on_chain = {"0x" + g.grant_id.hex() for g in chain.grants_of(work_id(story_id))}
         missing = sorted(on_chain - bundle_grants)
         _require(not missing, f"the chain holds grants the bundle leaves out: {missing}")
-        return "ok", f"{len(on_chain)} grant(s) on chain, all in the bundle"
+        return "pass", f"{len(on_chain)} grant(s) on chain, all in the bundle"
 
     checks.run("bundle grants on chain", completeness)
     return checks.report
 
 
-def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, contents: dict[str, str],
-                    signers: set[str], grants: set[str], chain: GrantReader | None) -> None:
-    label = f"license {str(entry.get('agreement_id'))[:8]}"
+def verify_license(data: bytes, *, chain: GrantReader | None = None, trust: Trust | None = None,
+                   expected_cid: str | None = None) -> Report:
+    """A license certificate on its own (``legato verify license.json``): format, origin, signature,
+    terms, grants on chain, CID. The work and receipt checks need the bundle around it and are skipped."""
+    checks = _Checks()
+    try:
+        lic = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        lic = {}
+    entry = {"agreement_id": lic.get("agreement_id") if isinstance(lic, dict) else None,
+             "certificate": data.decode("utf-8", errors="replace"), "cid": expected_cid}
+    _verify_license(checks, entry, story_id=None, contents={}, signers=set(), grants=set(), chain=chain,
+                    trust=trust, label="license")
+    return checks.report
+
+
+def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str | None, contents: dict[str, str],
+                    signers: set[str], grants: set[str], chain: GrantReader | None, trust: Trust | None,
+                    label: str | None = None) -> None:
+    label = label or f"license {str(entry.get('agreement_id'))[:8]}"
+    standalone = story_id is None
     body = str(entry.get("certificate", "")).encode("utf-8")
     lic: dict[str, Any] = {}
 
@@ -259,20 +298,33 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
         _require(cert_mod.serialize(lic) == body, "the bytes are not the certificate's canonical (JCS) form")
         _require(lic.get("agreement_id") == entry.get("agreement_id"),
                  "the certificate is for another agreement")
-        return "ok", f"{LICENSE_SCHEMA} {lic.get('id')} ({entry.get('status')})"
+        return "pass", f"{LICENSE_SCHEMA} {lic.get('id')} ({entry.get('status')})"
 
     if not checks.run(f"{label}: format", fmt):
         return
 
     def signature() -> tuple[str, str]:
         signers.add(check_signature(lic))
-        return "ok", f"Ed25519 by platform key {lic['signature']['key_id']}"
+        return "pass", f"Ed25519 by platform key {lic['signature']['key_id']}"
+
+    def origin() -> tuple[str, str]:
+        status, detail = check_origin(lic, trust, chain)
+        for g in lic.get("grants") or []:
+            assert trust is not None  # check_origin raised otherwise
+            _require(trust.chain_id is None or int(g["chain_id"]) == trust.chain_id,
+                     f"grant on chain {g['chain_id']}, the trust pins chain {trust.chain_id}")
+            _require(trust.license_registry is not None and
+                     str(g["contract"]).lower() == trust.license_registry.lower(),
+                     f"grant recorded in {g['contract']}, not the platform's LicenseRegistry "
+                     f"{trust.license_registry}")
+        return status, detail
 
     def cid() -> tuple[str, str]:
         actual = cid_for_bytes(body)
-        _require(not entry.get("cid") or entry["cid"] == actual,
-                 f"bytes have CID {actual}, bundle says {entry.get('cid')}")
-        return "ok", actual
+        if not entry.get("cid"):
+            return "skip", f"no expected CID given (--cid); these bytes have CID {actual}"
+        _require(entry["cid"] == actual, f"bytes have CID {actual}, expected {entry.get('cid')}")
+        return "pass", actual
 
     document = lic.get("terms_document") or {}
     terms = document.get("terms") or {}
@@ -283,10 +335,12 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
                  f"the terms hash to {digest}, the certificate says {lic.get('terms_hash')}")
         _require(document.get("agreement_id") == lic["agreement_id"], "the terms are another agreement's")
         kind = "exclusive" if terms["exclusive"] else "non-exclusive"
-        return "ok", (f"sha256 {digest}: {', '.join(terms['media'])}, {terms['territory']}, {kind}, "
+        return "pass", (f"sha256 {digest}: {', '.join(terms['media'])}, {terms['territory']}, {kind}, "
                       f"{terms['start']} to {terms['end']}")
 
     def work_check() -> tuple[str, str]:
+        if standalone:
+            return "skip", "the chapters' certificates are checked in the chain-of-title bundle"
         work = lic["work"]
         _require(work["story_id"] == story_id and work == {k: document["work"][k] for k in work},
                  "the license is for another work")
@@ -296,9 +350,11 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
                      f"certificate {c['certificate_id']} is not in the bundle")
             _require(contents[c["certificate_id"]] == c["sha256"],
                      f"certificate {c['certificate_id']} covers other text")
-        return "ok", f"{len(work['chapters'])} chapter certificate(s), all in the bundle"
+        return "pass", f"{len(work['chapters'])} chapter certificate(s), all in the bundle"
 
     def receipt_check() -> tuple[str, str]:
+        if standalone:
+            return "skip", "the payment receipt is checked in the chain-of-title bundle"
         payment = lic["payment"]
         found = [r for r in entry.get("receipts", []) if r.get("receipt_id") == payment["receipt_id"]]
         _require(bool(found), f"receipt {payment['receipt_id']} is not in the bundle")
@@ -313,7 +369,7 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
         split = receipt["split"]
         _require(split["writer_cents"] + split["platform_cents"] == receipt["amount_cents"],
                  "the split does not add up")
-        return "ok", f"{receipt['amount_cents']} {receipt['currency']} paid {receipt['paid_at']} " \
+        return "pass", f"{receipt['amount_cents']} {receipt['currency']} paid {receipt['paid_at']} " \
                      f"({split['writer_cents']} writer / {split['platform_cents']} platform)"
 
     def grants_check() -> tuple[str, str]:
@@ -330,7 +386,7 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
             _require(g["licensee"].lower() == document["licensee"]["address"].lower(),
                      "the grant names another licensee")
             grants.add(g["grant_id"])
-        return "ok", ", ".join(f"{g['medium']} in tx {g['tx_hash']}" for g in listed)
+        return "pass", ", ".join(f"{g['medium']} in tx {g['tx_hash']}" for g in listed)
 
     def chain_check() -> tuple[str, str]:
         if chain is None:
@@ -354,13 +410,13 @@ def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str, co
                      f"grant {g['grant_id']} was recorded in {found.tx_hash}")
         if not lic["grants"]:
             return "skip", "no grants"
-        return "ok", f"{len(lic['grants'])} grant(s) recorded on chain {lic['grants'][0]['chain_id']}"
+        return "pass", f"{len(lic['grants'])} grant(s) recorded on chain {lic['grants'][0]['chain_id']}"
 
-    for name, check in (("signature", signature), ("cid", cid), ("terms_hash", terms_check),
-                        ("work", work_check), ("receipt", receipt_check), ("grants", grants_check),
-                        ("chain", chain_check)):
+    for name, check in (("origin", origin), ("signature", signature), ("cid", cid),
+                        ("terms_hash", terms_check), ("work", work_check), ("receipt", receipt_check),
+                        ("grants", grants_check), ("chain", chain_check)):
         checks.run(f"{label}: {name}", check)
 
 
-__all__ = ["BUNDLE_SCHEMA", "ChainOfTitle", "GrantReader", "is_bundle", "license_registry_of",
-           "verify_bundle"]
+__all__ = ["BUNDLE_SCHEMA", "ChainOfTitle", "GrantReader", "is_bundle", "is_license", "license_registry_of",
+           "verify_bundle", "verify_license"]

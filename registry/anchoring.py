@@ -186,6 +186,10 @@ class Anchorer:
                         .where(AnchorBatch.id == batch_id)
                         .values(manifest_pinned_at=datetime.now(UTC))
                     )
+            # The contract must authorize the signing key before anchoring what it signs (docs/trust.md).
+            sync_keys = getattr(self.registry.signer, "sync_chain", None)
+            if sync_keys is not None:
+                sync_keys(self.chain)
             receipt = self.chain.anchor(root, count, cid)
         except (Unavailable, ChainError) as e:
             # ChainError is the chain refusing (this account is not an anchorer, no funds for gas):

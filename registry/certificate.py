@@ -19,13 +19,16 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
 from registry.errors import VerificationError
 from registry.merkle import leaf_hash
 from registry.signing import PlatformKey, key_id, verify_ed25519
+
+if TYPE_CHECKING:
+    from registry.signing_keys import SigningKeys
 
 SCHEMA = "legato.certificate/v1"
 SIGNATURE_ALG = "Ed25519"
@@ -82,7 +85,8 @@ def build_unsigned(parts: Parts, *, anchor: dict[str, Any] | None = None) -> dic
     }
 
 
-def sign(unsigned: dict[str, Any], key: PlatformKey) -> dict[str, Any]:
+def sign(unsigned: dict[str, Any], signer: PlatformKey | SigningKeys) -> dict[str, Any]:
+    key = signer.current()  # one key for the id, public key and value, even if a rotation lands meanwhile
     body = {k: v for k, v in unsigned.items() if k != "signature"}
     value = key.sign(canonical_json(body))
     return {

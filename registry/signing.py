@@ -20,7 +20,7 @@ from registry.errors import ConfigurationError, InvalidSignature
 from registry.keystore import read_or_create_secret
 
 
-def _pem_for_new_key() -> bytes:
+def new_key_pem() -> bytes:
     return Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -43,7 +43,7 @@ class PlatformKey:
     @classmethod
     def load_or_create(cls, data_dir: Path) -> PlatformKey:
         return cls.from_pem(
-            read_or_create_secret(data_dir / "keys" / "platform-ed25519.pem", _pem_for_new_key)
+            read_or_create_secret(data_dir / "keys" / "platform-ed25519.pem", new_key_pem)
         )
 
     @property
@@ -58,6 +58,10 @@ class PlatformKey:
 
     def sign(self, message: bytes) -> bytes:
         return self.private_key.sign(message)
+
+    def current(self) -> PlatformKey:
+        """The key to sign with now; a keyring (registry.signing_keys) answers with its newest key."""
+        return self
 
 
 def key_id(public_raw: bytes) -> str:

@@ -24,9 +24,11 @@ from registry.ipfs import cid_for_bytes
 from registry.merkle import verify_proof
 from registry.signing import verify_author_signature
 from registry.timestamp import verify_token
+from registry.trust import Trust, check_origin
 
 CHECKS = (
     "format",
+    "origin",
     "content_hash",
     "signature",
     "author_signature",
@@ -43,17 +45,19 @@ class ChainReader(Protocol):
     def chain_id(self) -> int: ...
     def contract_verify(self, contract: str, leaf: bytes, proof: list[bytes], root: bytes) -> bool: ...
     def contract_anchored_at(self, contract: str, root: bytes) -> int: ...
+    def signing_key_record(self, contract: str, key_hash: bytes) -> Any: ...
 
 
 @dataclass(frozen=True)
 class CheckResult:
     check: str
-    status: str  # "ok" | "fail" | "skip"
+    status: str  # "pass" | "fail" | "skip"
     detail: str
 
     @property
     def ok(self) -> bool:
-        return self.status != "fail"
+        """Passed. A skipped check is not a pass: it proved nothing."""
+        return self.status == "pass"
 
     def as_dict(self) -> dict[str, Any]:
         return {"check": self.check, "ok": self.ok, "status": self.status, "detail": self.detail}
@@ -66,11 +70,12 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
+        """No check failed. ``origin`` never skips, so a report without a pinned trust is not ok."""
+        return self.first_failure is None
 
     @property
     def first_failure(self) -> CheckResult | None:
-        return next((r for r in self.results if not r.ok), None)
+        return next((r for r in self.results if r.status == "fail"), None)
 
     def raise_for_failure(self) -> None:
         failed = self.first_failure
@@ -90,7 +95,11 @@ def verify_certificate(
     chain: ChainReader | None = None,
     expected_cid: str | None = None,
     platform_key_id: str | None = None,
+    trust: Trust | None = None,
+    held: Callable[[str], list[bytes] | None] | None = None,
 ) -> Report:
+    """``trust`` pins the platform (no trust: ``origin`` fails). ``held`` is a server's own record: the
+    stored bytes of a certificate id, or None when it holds no such id."""
     report = Report()
     try:
         cert = cert_mod.parse(data)
@@ -98,9 +107,12 @@ def verify_certificate(
         report.results.append(CheckResult("format", "fail", e.message))
         return report
     report.certificate = cert
-    report.results.append(CheckResult("format", "ok", f"{cert_mod.SCHEMA} {cert.get('id')}"))
+    report.results.append(CheckResult("format", "pass", f"{cert_mod.SCHEMA} {cert.get('id')}"))
+    if tsa_roots_pem is None and trust is not None and trust.tsa_roots_pem:
+        tsa_roots_pem = trust.tsa_roots_pem
 
     checks: list[tuple[str, Callable[[], tuple[str, str]]]] = [
+        ("origin", lambda: _origin(cert, trust, chain, held)),
         ("content_hash", lambda: _content_hash(cert, text)),
         ("signature", lambda: _signature(cert, platform_key_id)),
         ("author_signature", lambda: _author_signature(cert)),
@@ -114,10 +126,23 @@ def verify_certificate(
             status, detail = run()
         except RegistryError as e:
             status, detail = "fail", e.message
-        except (ValueError, KeyError, TypeError) as e:
-            status, detail = "fail", f"malformed certificate field: {e}"
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, OSError) as e:
+            status, detail = "fail", f"malformed certificate field: {e!r}"[:500]
         report.results.append(CheckResult(name, status, detail))
     return report
+
+
+def _origin(cert: dict[str, Any], trust: Trust | None, chain: ChainReader | None,
+            held: Callable[[str], list[bytes] | None] | None) -> tuple[str, str]:
+    status, detail = check_origin(cert, trust, chain)
+    if held is not None:
+        stored = held(str(cert.get("id")))
+        if stored is not None and cert_mod.serialize(cert) not in stored:
+            raise VerificationError(
+                f"this server holds certificate {cert.get('id')} with other bytes: it is not the one "
+                "the platform issued under that id", check="origin")
+        detail += "; identical to the server's record" if stored is not None else "; not held by this server"
+    return status, detail
 
 
 def _content_hash(cert: dict[str, Any], text: bytes | str | None) -> tuple[str, str]:
@@ -132,14 +157,14 @@ def _content_hash(cert: dict[str, Any], text: bytes | str | None) -> tuple[str, 
         raise VerificationError(f"text hashes to {digest}, certificate says {content['sha256']}")
     if len(canonical) != content["length"]:
         raise VerificationError(f"text has {len(canonical)} characters, certificate says {content['length']}")
-    return "ok", f"sha256 {digest} ({len(canonical)} characters)"
+    return "pass", f"sha256 {digest} ({len(canonical)} characters)"
 
 
 def _signature(cert: dict[str, Any], expected_key_id: str | None) -> tuple[str, str]:
     key_id = cert_mod.check_signature(cert)
     if expected_key_id and key_id != expected_key_id:
         raise VerificationError(f"signed by key {key_id}, expected the platform key {expected_key_id}")
-    return "ok", f"Ed25519 by platform key {key_id}"
+    return "pass", f"valid Ed25519 signature by key {key_id} (whose key: see origin)"
 
 
 def _author_signature(cert: dict[str, Any]) -> tuple[str, str]:
@@ -150,7 +175,7 @@ def _author_signature(cert: dict[str, Any]) -> tuple[str, str]:
     if not author.get("wallet"):
         raise VerificationError("an author signature without a wallet address")
     verify_author_signature(cert["content"]["sha256"], sig["value"], author["wallet"])
-    return "ok", f"EIP-191 signature by {author['wallet']}"
+    return "pass", f"EIP-191 signature by {author['wallet']}"
 
 
 def _timestamp(cert: dict[str, Any], roots: list[bytes] | None) -> tuple[str, str]:
@@ -173,7 +198,7 @@ def _timestamp(cert: dict[str, Any], roots: list[bytes] | None) -> tuple[str, st
     fingerprint = root.fingerprint(hashes.SHA256()).hex()[:16]
     source = "pinned root" if pinned else "root taken from the certificate; pin it with --tsa-ca"
     return (
-        "ok",
+        "pass",
         f"RFC 3161 token of {verified.gen_time.isoformat()} by {ts.get('tsa')} "
         f"({source}, sha256 {fingerprint})",
     )
@@ -189,7 +214,7 @@ def _merkle(cert: dict[str, Any]) -> tuple[str, str]:
             f"the certificate hashes to leaf 0x{leaf.hex()}, anchor says {anchor['leaf']}"
         )
     verify_proof(leaf, [_hex(p) for p in anchor["proof"]], _hex(anchor["merkle_root"]))
-    return "ok", f"leaf in root {anchor['merkle_root']} ({len(anchor['proof'])} proof steps)"
+    return "pass", f"leaf in root {anchor['merkle_root']} ({len(anchor['proof'])} proof steps)"
 
 
 def _chain(cert: dict[str, Any], chain: ChainReader | None) -> tuple[str, str]:
@@ -212,17 +237,22 @@ def _chain(cert: dict[str, Any], chain: ChainReader | None) -> tuple[str, str]:
         raise VerificationError(
             f"root anchored at {at} on chain, certificate says {anchor['block_timestamp']}"
         )
-    return "ok", f"verify() true on chain {anchor['chain_id']} at {anchor['contract']}, anchored at {at}"
+    return "pass", f"verify() true on chain {anchor['chain_id']} at {anchor['contract']}, anchored at {at}"
 
 
 def _cid(data: bytes, cert: dict[str, Any], expected: str | None) -> tuple[str, str]:
+    """Only an expected CID makes this a check: a CID computed from the bytes at hand proves nothing."""
     cid = cid_for_bytes(data)
     canonical = cert_mod.serialize(cert)
+    if not expected:
+        note = "" if canonical == data else f" (not canonical JCS; the canonical bytes have CID " \
+            f"{cid_for_bytes(canonical)})"
+        return "skip", f"no expected CID given (--cid); these bytes have CID {cid}{note}"
     if canonical != data:
         raise VerificationError(
             "the file is not in canonical (JCS) form; its canonical bytes have CID "
             f"{cid_for_bytes(canonical)}"
         )
-    if expected and expected != cid:
+    if expected != cid:
         raise VerificationError(f"bytes have CID {cid}, expected {expected}")
-    return "ok", cid
+    return "pass", cid

@@ -17,12 +17,29 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
     echo "$WANT" > "$STAMP"
 fi
 # The npm solc compiler (pure JS, no binary download) lets scripts/compile_contracts.py and the artifact
-# test rebuild contracts/build/ from source. Optional: everything else runs from the committed artifacts.
-if command -v npm >/dev/null 2>&1 && [ ! -f .tools/node_modules/solc/package.json ]; then
-    echo "setup: installing the solcjs compiler into .tools/" >&2
+# test rebuild contracts/build/ from source; Hardhat is the JSON-RPC node the trust tests run forgeries
+# against (test_hostile_trust_hardhat.py). Optional: without npm those tests skip. One npm command for
+# both, since an install of one alone prunes the other.
+if command -v npm >/dev/null 2>&1 && { [ ! -f .tools/node_modules/solc/package.json ] \
+        || [ ! -f .tools/node_modules/hardhat/package.json ]; }; then
+    echo "setup: installing solcjs and hardhat into .tools/" >&2
     mkdir -p .tools
-    (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 >/dev/null 2>&1) \
-        || echo "setup: npm solc not installed; contract artifacts will not be rebuilt" >&2
+    (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 hardhat@2.22.19 \
+        >/dev/null 2>&1) || echo "setup: npm solc/hardhat not installed; artifacts not rebuilt, node tests skip" >&2
+fi
+# Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
+# that its test reads the PDF back with. Installed only when missing, and only where apt-get can run.
+MISSING_DEBS=""
+for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING_DEBS="$MISSING_DEBS $pkg"
+done
+if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    echo "setup: installing Debian packages:$MISSING_DEBS" >&2
+    { $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1 \
+        || { $SUDO apt-get update >/dev/null 2>&1 && \
+             $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1; }; } \
+        || echo "setup: could not install$MISSING_DEBS; certificate PDFs need the Noto fonts" >&2
 fi
 # wrk (Debian package) drives scripts/bench_http.py; installed when missing and this user may.
 if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

@@ -22,7 +22,11 @@ from api.models.content import Story
 if TYPE_CHECKING:
     from api.container import Container
 
-keys_app = typer.Typer(no_args_is_help=True, help="Keys that encrypt chapter text at rest.")
+keys_app = typer.Typer(
+    no_args_is_help=True,
+    help="Keys: chapter-text encryption (rotate, status, reencrypt) and the platform signing key "
+    "(rotate-signing).",
+)
 app.add_typer(keys_app, name="keys")
 
 
@@ -83,8 +87,8 @@ def _import_parsed(
         out.print_json(json.dumps({"story_id": story_id, "chapters": summary}))
     else:
         for row in summary:
-            err.print(f"  {row['number']:>4}  {row['title']}  ({row['word_count']} words)")
-        err.print(f"{len(summary)} draft chapters added to {story_id}")
+            out.print(f"  {row['number']:>4}  {row['title']}  ({row['word_count']} words)", markup=False)
+        out.print(f"{len(summary)} draft chapters added to {story_id}", highlight=False)
 
 
 @keys_app.command("rotate")
@@ -98,7 +102,7 @@ def rotate() -> None:
             raise typer.Exit(2) from e
         err.print(f"new current key {kid}; re-encrypting…")
         report = reencrypt_all(container.session_factory, container.content_cipher)
-        err.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions")
+        out.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions", highlight=False)
 
 
 @keys_app.command("reencrypt")
@@ -107,7 +111,7 @@ def reencrypt() -> None:
     finish an interrupted rotation)."""
     with open_container() as container:
         report = reencrypt_all(container.session_factory, container.content_cipher)
-        err.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions")
+        out.print(f"re-encrypted {report.chapters} chapters and {report.versions} versions", highlight=False)
 
 
 @keys_app.command("status")
@@ -118,6 +122,6 @@ def status() -> None:
         counts = rows_by_key(session)
         for kid in keyring.key_ids:
             mark = "*" if kid == keyring.current_id else " "
-            err.print(f"{mark} {kid}  {counts.pop(kid, 0)} texts")
+            out.print(f"{mark} {kid}  {counts.pop(kid, 0)} texts", highlight=False)
         for kid, n in counts.items():
-            err.print(f"! {kid}  {n} texts sealed by a key the keyring does not hold")
+            out.print(f"! {kid}  {n} texts sealed by a key the keyring does not hold", highlight=False)

@@ -42,9 +42,9 @@ def ledger_check(as_json: bool = typer.Option(False, "--json", help="Print the r
         out.print_json(json.dumps({"ok": not violations, "violations": [v.__dict__ for v in violations]}))
     elif violations:
         for v in violations:
-            err.print(f"[red]{v.code}[/red] {v.message}")
+            out.print(f"[red]{v.code}[/red] {v.message}")
     else:
-        err.print("ledger ok: every transfer balances, cached balances match postings, "
+        out.print("ledger ok: every transfer balances, cached balances match postings, "
                   "no user balance is negative")
     if violations:
         err.print(f"{len(violations)} violation(s)")
@@ -86,5 +86,5 @@ def retry() -> None:
     with open_container() as container, session_scope(container.session_factory) as session:
         payouts = container.payouts.retry_requested(session)
         for p in payouts:
-            err.print(f"payout {p.id}: {p.status.value} {p.failure_reason or ''}")
-    err.print(f"{len(payouts)} payout(s) retried")
+            out.print(f"payout {p.id}: {p.status.value} {p.failure_reason or ''}", highlight=False)
+    out.print(f"{len(payouts)} payout(s) retried", highlight=False)

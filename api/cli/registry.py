@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
-from api.cli.base import app, err, open_container
+from api.cli.base import app, err, open_container, out
 from api.db import session_scope
 from api.errors import error_body
 from api.settings import Settings
-from registry.errors import PlagiarismSuspected, RegistryError
+from registry.errors import PlagiarismSuspected, RegistryError, VerificationError
+from registry.trust import Trust
 from registry.verify import ChainReader, verify_certificate
 
 EXIT_REFUSED = 3
@@ -83,27 +85,50 @@ def register(
     if as_json:
         _print_json(summary)
         return
-    err.print(f"registered {summary['registration_id']} ({summary['status']})")
-    err.print(f"  sha256       {summary['sha256']}")
-    err.print(f"  certificate  {summary['certificate_id']}" + (f"  cid {cid}" if cid else ""))
+    sys.stdout.write(f"registered {summary['registration_id']} ({summary['status']})\n"
+                     f"  sha256       {summary['sha256']}\n"
+                     f"  certificate  {summary['certificate_id']}" + (f"  cid {cid}" if cid else "") + "\n")
     if out is not None:
         err.print(f"  written to   {out}" if body is not None else "  not written: waiting for the TSA")
 
 
-def _reader_chain(
-    rpc: str | None, settings: Settings, *, license_registry: str | None = None
+def reader_chain(
+    rpc: str | None, settings: Settings | None, *, license_registry: str | None = None
 ) -> ChainReader | None:
-    """A read-only view of the chain: ``--rpc``, else the configured node, else the embedded chain."""
+    """A read-only view of a chain: ``--rpc``; else (``settings`` given: the local deployment) the
+    configured node or the embedded chain when it exists. Never creates a chain."""
     from registry.chain import Web3Chain, embedded_chain
 
-    url = rpc or settings.chain_rpc_url
+    url = rpc or (settings.chain_rpc_url if settings is not None else None)
     if url:
         return Web3Chain.from_rpc(
-            url, license_registry_address=license_registry or settings.license_registry_address
+            url,
+            registry_address=settings.registry_address if settings is not None and not rpc else None,
+            license_registry_address=license_registry
+            or (settings.license_registry_address if settings is not None else None),
+            state_dir=settings.data_dir / "chain" if settings is not None else None,
         )
-    if (settings.data_dir / "chain").exists():
+    if settings is not None and (settings.data_dir / "chain").exists():
         return embedded_chain(settings.data_dir, read_only=True)
     return None
+
+
+def _pin(trust_source: str | None, registry: str | None, chain: ChainReader | None,
+         settings: Settings) -> Trust:
+    """What ``legato verify`` pins: the trust document, else the registry address, else the deployment
+    in the data dir (refusing to make one up)."""
+    from api.cli.trust import load_trust, local_trust
+
+    if trust_source:
+        trust = load_trust(trust_source)
+        if registry and (trust.registry or "").lower() != registry.lower():
+            raise VerificationError(f"--registry {registry} differs from the trust document's registry "
+                                    f"{trust.registry}", check="origin")
+        return trust
+    if registry:
+        chain_id = chain.chain_id() if chain is not None else None
+        return Trust(registry=registry, chain_id=chain_id, source=f"pinned registry {registry}")
+    return local_trust(settings, chain)
 
 
 @app.command()
@@ -112,62 +137,91 @@ def verify(
     text: Path | None = typer.Option(
         None, exists=True, dir_okay=False, help="The work's text, to check its hash."
     ),
+    trust: str | None = typer.Option(
+        None, "--trust", help="The platform's trust document (FILE or http(s) URL) to pin."
+    ),
+    registry: str | None = typer.Option(
+        None, "--registry", help="Pin the LegatoRegistry address (with --rpc: keys authorized on chain)."
+    ),
     rpc: str | None = typer.Option(
-        None, help="EVM JSON-RPC URL to ask (default: configured or embedded chain)."
+        None, help="EVM JSON-RPC URL to ask (default: the local deployment's chain, if no pin is given)."
     ),
     tsa_ca: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Pin the TSA root (PEM)."),
-    cid: str | None = typer.Option(None, help="Expected CID of the certificate file."),
-    as_json: bool = typer.Option(False, "--json", help="Print a list of {check, ok, detail}."),
+    cid: str | None = typer.Option(None, help="Expected CID of the certificate file (else cid: skip)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a list of {check, status, detail}."),
 ) -> None:
-    """Check a certificate on its own: content hash, signatures, timestamp, Merkle proof, chain, CID.
-    A chain-of-title bundle (``legato.chain-of-title/v1``) is recognised by its schema and every document
-    in it checked. Exits 0 only when no check fails, else 1 naming the first failed check."""
-    from marketplace.chain_of_title import is_bundle, license_registry_of, verify_bundle
+    """Check a certificate on its own: origin (against the pinned trust), content hash, signatures,
+    timestamp, Merkle proof, chain, CID. Results go to stdout, one line per check (pass, fail, skip).
+    A license certificate or chain-of-title bundle is recognised by its schema. Exits 0 only when no
+    check fails (skips are not passes; ``origin`` never skips), else 1 naming the first failed check;
+    2 when there is nothing to pin."""
+    from marketplace.chain_of_title import (
+        is_bundle,
+        is_license,
+        license_registry_of,
+        verify_bundle,
+        verify_license,
+    )
 
     settings = Settings()
     data = certificate.read_bytes()
     bundle = is_bundle(data)
+    local = not (trust or registry)
+    if local:
+        from api.cli.trust import require_deployment
+
+        require_deployment(settings)
+    chain: ChainReader | None = None
     try:
-        chain = _reader_chain(rpc, settings, license_registry=license_registry_of(data) if bundle else None)
-    except RegistryError as e:
-        err.print(f"[yellow]chain not available[/yellow]: {e.message}")
-        chain = None
-    try:
+        try:
+            chain = reader_chain(rpc, settings if local else None,
+                                 license_registry=license_registry_of(data))
+        except RegistryError as e:
+            err.print(f"[yellow]chain not available[/yellow]: {e.message}")
+        try:
+            pinned: Trust | None = _pin(trust, registry, chain, settings)
+        except RegistryError as e:
+            err.print(f"[red]cannot pin trust[/red]: {e.message}")
+            pinned = None
+        roots = [tsa_ca.read_bytes()] if tsa_ca else None
         if bundle:
-            roots = [tsa_ca.read_bytes()] if tsa_ca else None
-            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots)  # type: ignore[arg-type]
+            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots, trust=pinned)  # type: ignore[arg-type]
+        elif is_license(data):
+            report = verify_license(data, chain=chain, trust=pinned, expected_cid=cid)  # type: ignore[arg-type]
         else:
             report = verify_certificate(
-                data,
-                text=text.read_bytes() if text else None,
-                tsa_roots_pem=[tsa_ca.read_bytes()] if tsa_ca else None,
-                chain=chain,
-                expected_cid=cid,
+                data, text=text.read_bytes() if text else None, tsa_roots_pem=roots, chain=chain,
+                expected_cid=cid, trust=pinned,
             )
     finally:
         close = getattr(chain, "close", None)
         if close is not None:
             close()
     if as_json:
-        _print_json([{"check": r.check, "ok": r.ok, "detail": r.detail} for r in report.results])
+        _print_json([{"check": r.check, "status": r.status, "detail": r.detail} for r in report.results])
     else:
-        marks = {"ok": "[green]ok[/green]  ", "skip": "[dim]skip[/dim]", "fail": "[red]FAIL[/red]"}
         for r in report.results:
-            err.print(f"{marks[r.status]} {r.check:<16} {r.detail}", highlight=False)
+            out.print(f"{MARKS[r.status]} {r.check:<16} {escape(r.detail)}", highlight=False)
     failed = report.first_failure
     if failed is not None:
-        if not as_json:
-            err.print(f"[red]verification failed at: {failed.check}[/red]")
+        err.print(f"[red]verification failed at: {failed.check}[/red]")
         raise typer.Exit(1)
+
+
+MARKS = {"pass": "[green]pass[/green]", "skip": "[yellow]skip[/yellow]", "fail": "[red]FAIL[/red]"}
 
 
 @app.command()
 def certificate(
     certificate_id: str = typer.Argument(..., help="Certificate id (or registration id)."),
     out: Path | None = typer.Option(None, help="Write the latest certificate bytes here."),
+    pdf: Path | None = typer.Option(None, "--pdf", help="Write the certificate as a one-page PDF here."),
     as_json: bool = typer.Option(False, "--json", help="Print {id, status, cid, anchor}."),
 ) -> None:
-    """Write the latest state of a certificate."""
+    """Write the latest state of a certificate (to stdout unless --out)."""
+    from api.cli.trust import require_deployment
+
+    require_deployment(Settings())
     with open_container() as container, session_scope(container.session_factory) as session:
         try:
             state, reg = container.registry.lookup_certificate(session, certificate_id)
@@ -180,11 +234,19 @@ def certificate(
             "anchor": json.loads(state.body).get("anchor"),
         }
         body = state.body
+        if pdf is not None:
+            from registry.certificate_pdf import render_pdf
+
+            try:
+                pdf.write_bytes(render_pdf(body, cid=state.cid, public_url=container.settings.public_url))
+            except RegistryError as e:
+                raise _fail(e, as_json=as_json, code=1) from e
+            err.print(f"PDF written to {pdf}")
     if out is not None:
         out.write_bytes(body)
     if as_json:
         _print_json(doc)
-    elif out is None:
+    elif out is None and pdf is None:
         sys.stdout.write(body.decode() + "\n")
     else:
         err.print(f"{doc['id']} ({doc['status']}) cid {doc['cid']} written to {out}")
@@ -194,9 +256,19 @@ def certificate(
 def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
     """Anchor every pending registration now (ignoring batch size and age limits)."""
     with open_container() as container:
-        reports = container.anchorer.run_once(container.session_factory, force=True)
-        with session_scope(container.session_factory) as session:
-            container.registry.pin_pending(session)
+        try:
+            reports = container.anchorer.run_once(container.session_factory, force=True)
+            with session_scope(container.session_factory) as session:
+                container.registry.pin_pending(session)
+        except RegistryError as e:
+            # Typically the embedded chain held by a running `legato serve`: one line, not a traceback.
+            hint = (". A running `legato serve` anchors pending registrations itself (its worker, within "
+                    "LEGATO_BATCH_MAX_AGE_SECONDS)." if e.code == "CHAIN_UNAVAILABLE" else "")
+            if as_json:
+                _print_json(error_body(e.code, e.message + hint, e.details))
+            else:
+                err.print(f"[red]{e.code}[/red]: {e.message.rstrip('.')}{hint}", highlight=False)
+            raise typer.Exit(1) from e
     rows = [r.__dict__ for r in reports]
     if as_json:
         _print_json(rows)
@@ -207,7 +279,7 @@ def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
             f"batch {r.batch_id}: root 0x{r.root}  {r.leaf_count} registrations  "
             f"tx {r.tx_hash}  block {r.block_number}  manifest {r.manifest_cid}"
         )
-        err.print(line if r.error is None else f"batch {r.batch_id}: waiting ({r.error})")
+        out.print(line if r.error is None else f"batch {r.batch_id}: waiting ({r.error})", highlight=False)
     if any(r.error for r in reports):
         raise typer.Exit(1)
 
@@ -223,7 +295,7 @@ def worker(
         loop.interval = interval
         if once:
             for name, result in loop.run_once().items():
-                err.print(f"{name}: {result}")
+                out.print(f"{name}: {result}", highlight=False)
             return
         try:
             loop.run_forever()
@@ -234,5 +306,10 @@ def worker(
 @app.command("tsa-ca")
 def tsa_ca() -> None:
     """Print the TSA root certificate(s) tokens must chain to (the embedded TSA's own CA by default)."""
+    settings = Settings()
+    if not settings.tsa_url and not (settings.data_dir / "tsa").is_dir():
+        err.print(f"[red]no embedded TSA in {settings.data_dir.resolve()}[/red] (LEGATO_DATA_DIR); this "
+                  "command only reads one and will not make a new root")
+        raise typer.Exit(2)
     with open_container(migrate=False) as container:
         sys.stdout.write(b"".join(container.timestamper.trust_roots_pem()).decode())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from api.cli.base import app, err, open_container
+from api.cli.base import app, err, open_container, out
 from api.db import session_scope
 from api.errors import ApiError
 from api.models.accounts import Role
@@ -35,4 +35,4 @@ def create_admin(
         except ApiError as e:
             err.print(f"[red]refused:[/red] {e.message}")
             raise typer.Exit(1) from e
-        err.print(f"admin {user.username} created ({user.id})")
+        out.print(f"admin {user.username} created ({user.id})", highlight=False)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from api.container import Container
-from api.deps import AdminUser, ContainerDep, CurrentUser, SessionDep, StudioUser, WriterUser
+from api.deps import AdminUser, ContainerDep, CurrentUser, OptionalUser, SessionDep, StudioUser, WriterUser
 from api.models.accounts import Role, User
 from api.models.content import Story
 from api.schemas.bounds import CentsQuery, Offset
@@ -234,22 +234,29 @@ def license_certificate(agreement_id: str, user: CurrentUser, container: Contain
 
 
 # --- works: ownership and chain of title ---------------------------------------------------------
+# Public: a court or a rival must be able to check who owns a work without an account. The anonymous
+# see what the chain shows anyway (certificates, anchors, grants, parties' public names); terms, fees and
+# receipts stay with the parties.
+ANONYMOUS = Actor(id="")
+
+
 @router.get("/works/{story_id}/ownership", response_model=OwnershipOut)
-def work_ownership(story_id: str, user: CurrentUser, container: ContainerDep, session: SessionDep) -> object:
+def work_ownership(story_id: str, user: OptionalUser, container: ContainerDep, session: SessionDep) -> object:
     """The studio's chain-of-title check: the author, each published chapter's certificate and anchor,
     the licenses Legato holds (terms for their parties only) and the grants on the chain itself."""
     work = public_work(session, container.works, story_id)
     return ownership(session, work=work, agreements=container.agreements.of_work(session, story_id),
                      disputes=container.disputes.of_work(session, story_id), chain=lambda: container.chain,
-                     actor=actor_of(user))
+                     actor=actor_of(user) if user else ANONYMOUS)
 
 
 @router.get("/works/{story_id}/chain-of-title", responses={200: {"content": {"application/json": {}}}})
-def chain_of_title(story_id: str, user: CurrentUser, container: ContainerDep,
+def chain_of_title(story_id: str, user: OptionalUser, container: ContainerDep,
                    session: SessionDep) -> Response:
     """One downloadable ``legato.chain-of-title/v1`` file: every chapter certificate, the license
     certificates and receipts you may see, the other grants. ``legato verify FILE`` checks it offline."""
-    bundle = container.chain_of_title.bundle(session, story_id=story_id, actor=actor_of(user))
+    actor = actor_of(user) if user else ANONYMOUS
+    bundle = container.chain_of_title.bundle(session, story_id=story_id, actor=actor)
     body = json.dumps(bundle, indent=2, ensure_ascii=False).encode("utf-8")
     disposition = f'attachment; filename="chain-of-title-{story_id}.json"'
     return Response(body, media_type="application/json", headers={"Content-Disposition": disposition})

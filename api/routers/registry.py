@@ -1,4 +1,5 @@
-"""``/registry``: register texts, fetch certificates, check for plagiarism, verify certificates."""
+"""``/registry``: register texts, fetch certificates, check for plagiarism, verify certificates; and the
+public trust anchors beside it: ``/.well-known/legato-trust.json`` and ``/verify/{certificate_id}``."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from api.schemas.registry import (
 )
 from registry.certificate import serialize
 from registry.service import Author, Registered
+from registry.verify import Report
 
-router = APIRouter(prefix="/registry", tags=["registry"])
+_registry = APIRouter(prefix="/registry", tags=["registry"])
+router = APIRouter()
 
 
 def _result(registered: Registered) -> RegistrationResult:
@@ -36,7 +39,7 @@ def _result(registered: Registered) -> RegistrationResult:
     )
 
 
-@router.post("/registrations", status_code=status.HTTP_201_CREATED, response_model=RegistrationResult)
+@_registry.post("/registrations", status_code=status.HTTP_201_CREATED, response_model=RegistrationResult)
 def register(
     body: RegistrationIn, user: WriterUser, container: ContainerDep, session: SessionDep, response: Response
 ) -> RegistrationResult:
@@ -52,7 +55,7 @@ def register(
     return _result(registered)
 
 
-@router.get("/registrations/{registration_id}", response_model=RegistrationResult)
+@_registry.get("/registrations/{registration_id}", response_model=RegistrationResult)
 def get_registration(
     registration_id: str, user: CurrentUser, container: ContainerDep, session: SessionDep
 ) -> RegistrationResult:
@@ -62,7 +65,20 @@ def get_registration(
     return _result(Registered(reg, False, container.registry.certificate_for_registration(session, reg)))
 
 
-@router.get("/certificates/{certificate_id}", responses={200: {"content": {"application/json": {}}}})
+@_registry.get("/certificates/{certificate_id}.pdf", response_class=Response,
+               responses={200: {"content": {"application/pdf": {}}}})
+async def certificate_pdf(certificate_id: str, container: ContainerDep) -> Response:
+    """The latest state as one A4 page a person can read, with a QR code to ``/verify/{id}``. Public
+    like the JSON; rendered once per CID (the bytes behind a CID never change)."""
+    if len(certificate_id) > 64:
+        raise BadRequest("A certificate id is at most 64 characters.")
+    pdf, cid = await run_in_threadpool(container.certificate_pdf, certificate_id)
+    return Response(pdf, media_type="application/pdf", headers={
+        "ETag": f'"{cid}.pdf"', "Cache-Control": "no-cache",
+        "Content-Disposition": f'inline; filename="certificate-{certificate_id}.pdf"'})
+
+
+@_registry.get("/certificates/{certificate_id}", responses={200: {"content": {"application/json": {}}}})
 def get_certificate(
     certificate_id: str, container: ContainerDep, session: SessionDep, request: Request
 ) -> Response:
@@ -80,13 +96,13 @@ def get_certificate(
     return Response(state.body, media_type="application/json", headers=headers)
 
 
-@router.post("/check", response_model=CheckOut)
+@_registry.post("/check", response_model=CheckOut)
 def check(body: CheckIn, user: WriterUser, container: ContainerDep, session: SessionDep) -> CheckOut:
     report = container.registry.check(session, text=body.text, author_id=user.id)
     return CheckOut(sha256=report.sha256, would_be_refused=report.refused, matches=report.matches)
 
 
-@router.post("/verify", response_model=VerifyOut)
+@_registry.post("/verify", response_model=VerifyOut)
 async def verify(body: VerifyIn, container: ContainerDep) -> VerifyOut:
     """Public: checks a certificate the way ``legato verify`` does, against this server's chain."""
     data = body.certificate.encode() if isinstance(body.certificate, str) else serialize(body.certificate)
@@ -95,7 +111,7 @@ async def verify(body: VerifyIn, container: ContainerDep) -> VerifyOut:
     return VerifyOut.from_report(report)
 
 
-@router.post("/verify/upload", response_model=VerifyOut)
+@_registry.post("/verify/upload", response_model=VerifyOut)
 async def verify_upload(
     container: ContainerDep,
     certificate: Annotated[UploadFile, File(description="The certificate file, exact bytes.")],
@@ -110,8 +126,37 @@ async def verify_upload(
     return VerifyOut.from_report(report)
 
 
-@router.get(
+@_registry.get(
     "/tsa/ca.pem", response_class=Response, responses={200: {"content": {"application/x-pem-file": {}}}}
 )
 def tsa_ca(container: ContainerDep) -> Response:
     return Response(b"".join(container.timestamper.trust_roots_pem()), media_type="application/x-pem-file")
+
+
+@router.get("/.well-known/legato-trust.json", tags=["registry"],
+            responses={200: {"content": {"application/json": {}}}})
+async def trust_document(container: ContainerDep) -> Response:
+    """What a verifier pins: signing keys with validity, TSA roots, chain id, contract addresses
+    (docs/trust.md). Public; short-cached, since a key rotation must show soon."""
+    trust = await run_in_threadpool(container.trust)
+    return Response(trust.to_bytes(), media_type="application/json",
+                    headers={"Cache-Control": "public, max-age=300"})
+
+
+@router.get("/verify/{certificate_id}", response_model=VerifyOut, tags=["registry"])
+async def verify_by_id(certificate_id: str, container: ContainerDep) -> VerifyOut:
+    """The verdict on a certificate this server issued, its latest state checked against this server's
+    trust and chain, with its CID. The certificate's QR code opens this URL."""
+    if len(certificate_id) > 64:
+        raise BadRequest("A certificate id is at most 64 characters.")
+
+    def run() -> Report:
+        with container.session_factory() as session:
+            state = container.registry.latest_certificate(session, certificate_id)
+            body, cid = bytes(state.body), state.cid
+        return container.verify_certificate(body, None, cid)
+
+    return VerifyOut.from_report(await run_in_threadpool(run))
+
+
+router.include_router(_registry)

@@ -35,6 +35,8 @@ def test_writer_publishes_verifiable_chapters_and_a_reader_takes_part(client, se
     assert ca.status_code == 200
     (tmp_path / "tsa.pem").write_bytes(ca.content)
     monkeypatch.setenv("LEGATO_DATA_DIR", str(tmp_path / "verifier"))
+    trust = str(tmp_path / "trust.json")  # pinned once, from the platform's well-known URL
+    (tmp_path / "trust.json").write_bytes(client.get("/.well-known/legato-trust.json").content)
     runner = CliRunner()
     for n, (_, text) in enumerate(published):
         (tmp_path / f"text{n}.txt").write_text(text, encoding="utf-8")
@@ -44,9 +46,10 @@ def test_writer_publishes_verifiable_chapters_and_a_reader_takes_part(client, se
         cert_file, pem = str(tmp_path / f"cert{n}.json"), str(tmp_path / "tsa.pem")
         (tmp_path / f"cert{n}.json").write_bytes(cert.content)
         result = runner.invoke(cli_app, ["verify", cert_file, "--text", str(tmp_path / f"text{n}.txt"),
-                                         "--tsa-ca", pem])
+                                         "--tsa-ca", pem, "--trust", trust])
         assert result.exit_code == 0, result.output
-        wrong = runner.invoke(cli_app, ["verify", cert_file, "--text", str(tmp_path / f"text{1 - n}.txt")])
+        wrong = runner.invoke(cli_app, ["verify", cert_file, "--text", str(tmp_path / f"text{1 - n}.txt"),
+                                        "--trust", trust])
         assert wrong.exit_code == 1 and "content_hash" in wrong.output
 
     reader = make_user(session, container, role="reader")

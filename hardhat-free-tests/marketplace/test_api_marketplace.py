@@ -104,8 +104,10 @@ def test_studio_licenses_a_story_over_http(client, session, container, session_f
     path = tmp_path / "bundle.json"
     path.write_bytes(bundle.content)
     monkeypatch.setenv("LEGATO_DATA_DIR", str(tmp_path / "stranger"))  # no chain, no server: offline
+    trust = tmp_path / "trust.json"  # pinned once, from the platform's well-known URL
+    trust.write_bytes(client.get("/.well-known/legato-trust.json").content)
     runner = CliRunner()
-    ok = runner.invoke(cli_app, ["verify", str(path)])
+    ok = runner.invoke(cli_app, ["verify", str(path), "--trust", str(trust)])
     assert ok.exit_code == 0, ok.output
     assert "chapter 1: signature" in ok.output and "license" in ok.output and "receipt" in ok.output
 
@@ -114,7 +116,7 @@ def test_studio_licenses_a_story_over_http(client, session, container, session_f
     at = text.index('"sha256":"') + len('"sha256":"')
     data["chapters"][1]["certificate"] = text[:at] + ("0" if text[at] != "0" else "1") + text[at + 1:]
     path.write_text(json.dumps(data), encoding="utf-8")
-    bad = runner.invoke(cli_app, ["verify", str(path)])
+    bad = runner.invoke(cli_app, ["verify", str(path), "--trust", str(trust)])
     assert bad.exit_code == 1
     assert "verification failed at: chapter 2" in bad.output
 

@@ -10,6 +10,7 @@ from factories import chapter_text
 
 from registry.anchoring import Anchorer
 from registry.errors import VerificationError
+from registry.ipfs import cid_for_bytes
 from registry.service import Author
 from registry.timestamp import EmbeddedTSA
 from registry.verify import CHECKS, verify_certificate
@@ -35,26 +36,28 @@ def statuses(report) -> dict[str, str]:
 def test_anchored_certificate_passes_every_check(anchored, container):
     body, text = anchored
     report = verify_certificate(
-        body, text=text, chain=container.chain, tsa_roots_pem=container.timestamper.trust_roots_pem()
+        body, text=text, chain=container.chain, tsa_roots_pem=container.timestamper.trust_roots_pem(),
+        trust=container.trust(), expected_cid=cid_for_bytes(body),
     )
     assert statuses(report) == {
-        "format": "ok",
-        "content_hash": "ok",
-        "signature": "ok",
+        "format": "pass",
+        "origin": "pass",
+        "content_hash": "pass",
+        "signature": "pass",
         "author_signature": "skip",
-        "timestamp": "ok",
-        "merkle_proof": "ok",
-        "chain": "ok",
-        "cid": "ok",
+        "timestamp": "pass",
+        "merkle_proof": "pass",
+        "chain": "pass",
+        "cid": "pass",
     }
     assert [r.check for r in report.results] == list(CHECKS)
     report.raise_for_failure()
 
 
-def test_one_changed_character_of_the_text_fails_content_hash(anchored):
+def test_one_changed_character_of_the_text_fails_content_hash(anchored, container):
     body, text = anchored
     changed = text[:50] + ("X" if text[50] != "X" else "Y") + text[51:]
-    report = verify_certificate(body, text=changed)
+    report = verify_certificate(body, text=changed, trust=container.trust())
     assert report.first_failure.check == "content_hash"
     with pytest.raises(VerificationError) as raised:
         report.raise_for_failure()
@@ -83,32 +86,35 @@ def test_a_rogue_tsa_root_fails_timestamp(anchored, tmp_path):
     assert statuses(report)["timestamp"] == "fail"
 
 
-def test_without_text_or_chain_those_checks_are_skipped_not_passed(anchored):
+def test_without_text_or_chain_those_checks_are_skipped_not_passed(anchored, container):
     body, _ = anchored
-    report = verify_certificate(body)
+    report = verify_certificate(body, trust=container.trust())
     assert statuses(report)["content_hash"] == "skip" and statuses(report)["chain"] == "skip"
-    assert report.ok
+    assert statuses(report)["cid"] == "skip"
+    assert report.ok and not [r for r in report.results if r.status == "skip" and r.ok]
 
 
 def test_pending_certificate_skips_anchor_checks(container, session):
     state = container.registry.register(session, text=chapter_text(501), title="P", author=AUTHOR).certificate
-    report = verify_certificate(state.body, text=chapter_text(501), chain=container.chain)
+    report = verify_certificate(state.body, text=chapter_text(501), chain=container.chain,
+                                trust=container.trust())
     assert statuses(report)["merkle_proof"] == "skip" and statuses(report)["chain"] == "skip"
     assert report.ok
 
 
-def test_reformatted_file_fails_only_the_cid_check(anchored):
+def test_reformatted_file_fails_only_the_cid_check(anchored, container):
     body, text = anchored
     pretty = json.dumps(json.loads(body), indent=2).encode()
-    report = verify_certificate(pretty, text=text)
-    failed = [r.check for r in report.results if not r.ok]
+    report = verify_certificate(pretty, text=text, trust=container.trust(), expected_cid=cid_for_bytes(body))
+    failed = [r.check for r in report.results if r.status == "fail"]
     assert failed == ["cid"] and "canonical" in report.first_failure.detail
 
 
-def test_expected_cid_mismatch_fails(anchored):
+def test_expected_cid_mismatch_fails(anchored, container):
     body, _ = anchored
     report = verify_certificate(
-        body, expected_cid="bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+        body, expected_cid="bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+        trust=container.trust(),
     )
     assert report.first_failure.check == "cid"
 

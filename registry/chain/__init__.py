@@ -11,7 +11,7 @@ docs/chain.md shows how to point Legato at a node; docs/merkle.md how the anchor
 
 from typing import TYPE_CHECKING, Any
 
-from registry.chain.protocol import AnchorReceipt, Chain, LicenseGrant, LicenseReceipt
+from registry.chain.protocol import AnchorReceipt, Chain, LicenseGrant, LicenseReceipt, SigningKeyRecord
 
 if TYPE_CHECKING:
     from registry.chain.artifacts import LICENSE_REGISTRY, REGISTRY, Artifact, load_artifact
@@ -50,6 +50,7 @@ __all__ = [
     "Chain",
     "LicenseGrant",
     "LicenseReceipt",
+    "SigningKeyRecord",
     "Web3Chain",
     "embedded_chain",
     "load_artifact",

@@ -35,6 +35,17 @@ class AnchorReceipt:
 
 
 @dataclass(frozen=True)
+class SigningKeyRecord:
+    """What ``LegatoRegistry.signingKey(keyHash)`` returns: block timestamp and number of the key's
+    authorization and retirement, zeros for "never"."""
+
+    authorized_at: int
+    authorized_block: int
+    retired_at: int
+    retired_block: int
+
+
+@dataclass(frozen=True)
 class LicenseGrant:
     """One license as the ``LicenseRegistry`` holds it. Period is ``[start, end)`` in Unix seconds."""
 
@@ -101,6 +112,14 @@ class Chain(Protocol):
         ...
 
     def contract_anchored_at(self, contract: str, root: bytes) -> int: ...
+
+    def signing_key_record(self, contract: str, key_hash: bytes) -> SigningKeyRecord: ...
+
+    def authorize_signing_key(self, key_hash: bytes) -> SigningKeyRecord:
+        """Owner only; idempotent (a key authorized earlier is read back)."""
+        ...
+
+    def retire_signing_key(self, key_hash: bytes) -> SigningKeyRecord: ...
 
     def grant_license(
         self, *, grant_id: bytes, work_id: bytes, licensee: str, terms_hash: bytes, media: int, start: int,

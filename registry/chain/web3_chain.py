@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +31,7 @@ from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from registry.chain.artifacts import LICENSE_REGISTRY, REGISTRY, Artifact, load_artifact
 from registry.chain.deployments import STANDARD_DEV_CHAIN_IDS, DeploymentBook, has_code, resolve_address
-from registry.chain.protocol import AnchorReceipt, LicenseGrant, LicenseReceipt
+from registry.chain.protocol import AnchorReceipt, LicenseGrant, LicenseReceipt, SigningKeyRecord
 from registry.chain.transactions import TxSender, chain_errors
 from registry.errors import ChainError, ChainUnavailable, ConfigurationError, LicenseOverlap
 
@@ -296,6 +297,45 @@ class Web3Chain:
         with chain_errors("listing grants"):
             raw = registry.functions.grantsOf(_b32(work_id, "work_id")).call()
         return [LicenseGrant.from_contract(g) for g in raw]
+
+    # --- platform signing keys ----------------------------------------------------------------
+    def signing_key_record(self, contract: str, key_hash: bytes) -> SigningKeyRecord:
+        """What the registry at ``contract`` says about the key whose public key hashes to ``key_hash``."""
+        registry = self._contract_at(REGISTRY, contract)
+        with chain_errors(f"reading signing key {_hex(key_hash)[:18]} at {contract}"):
+            raw = registry.functions.signingKey(_b32(key_hash, "key_hash")).call()
+        return SigningKeyRecord(*(int(v) for v in raw))
+
+    def authorize_signing_key(self, key_hash: bytes) -> SigningKeyRecord:
+        """Owner only. Idempotent: a key already authorized is read back, not sent again."""
+        return self._key_call("authorizeSigningKey", key_hash, done=lambda r: r.authorized_block > 0)
+
+    def retire_signing_key(self, key_hash: bytes) -> SigningKeyRecord:
+        """Owner only. Idempotent like :meth:`authorize_signing_key`."""
+        return self._key_call("retireSigningKey", key_hash, done=lambda r: r.retired_block > 0)
+
+    def _key_call(self, function: str, key_hash: bytes, *,
+                  done: Callable[[SigningKeyRecord], bool]) -> SigningKeyRecord:
+        key_hash = _b32(key_hash, "key_hash")
+        address = self.registry_address()
+        record = self.signing_key_record(address, key_hash)
+        if done(record):
+            return record
+        contract = self._contract(REGISTRY)
+        data = contract.encode_abi(function, args=[key_hash])
+        try:
+            receipt = self._tx_sender().transact(to=contract.address, data=bytes.fromhex(data[2:]),
+                                                 key=f"{function}:{key_hash.hex()}", label=function)
+        except ChainError:
+            record = self.signing_key_record(address, key_hash)
+            if done(record):  # another process sent it first
+                return record
+            raise
+        record = self.signing_key_record(address, key_hash)
+        if receipt["status"] != 1 or not done(record):
+            raise ChainError(f"{function} reverted (is {self.account} the owner of {address}?)",
+                             details={"tx_hash": _hex(receipt["transactionHash"])})
+        return record
 
     # --- roles (the owner's key) --------------------------------------------------------------
     def set_anchorer(self, account: str, allowed: bool) -> str:
