@@ -199,7 +199,7 @@ class Container:
             log.warning("the trust document lacks chain details: %s", e.message)
         return Trust(keys=self.signer.entries(), tsa_roots_pem=self.timestamper.trust_roots_pem(),
                      chain_id=chain_id, registry=registry, license_registry=license_registry,
-                     platform=s.public_url, source="platform's trust")
+                     platform=s.public_url or current_base_url(), source="platform's trust")
 
     def held_certificate(self, certificate_id: str) -> list[bytes] | None:
         """Every state's bytes this deployment issued under ``certificate_id``; None if it holds none."""
@@ -228,7 +228,7 @@ class Container:
         with self.session_factory() as session:
             state = self.registry.latest_certificate(session, certificate_id)
             body, cid = bytes(state.body), state.cid
-        return render_pdf_cached(body, cid, self.settings.public_url), cid
+        return render_pdf_cached(body, cid, self.settings.public_url or current_base_url()), cid
 
     def sync_signing_keys(self) -> object:
         """The worker's job: record key authorizations and retirements the chain has not seen yet."""

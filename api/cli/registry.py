@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from api.cli.base import app, err, open_container, out
+from api.concurrency import current_base_url
 from api.db import session_scope
 from api.errors import error_body
 from api.settings import Settings
@@ -238,7 +239,8 @@ def certificate(
             from registry.certificate_pdf import render_pdf
 
             try:
-                pdf.write_bytes(render_pdf(body, cid=state.cid, public_url=container.settings.public_url))
+                base = container.settings.public_url or current_base_url()
+                pdf.write_bytes(render_pdf(body, cid=state.cid, public_url=base))
             except RegistryError as e:
                 raise _fail(e, as_json=as_json, code=1) from e
             err.print(f"PDF written to {pdf}")

@@ -100,6 +100,9 @@ def test_hostile_certificate_fields_give_a_verdict_never_a_500(client, container
     data = json.dumps(doc)
     for r in (client.post("/registry/verify", json={"certificate": data}),
               client.post("/registry/verify/upload", files={"certificate": ("c.json", data.encode())})):
+        if r.status_code == 422:  # integers past 2^53 are refused by the input guard before any parse
+            assert r.json()["error"]["code"] == "NUMBER_OUT_OF_RANGE"
+            continue
         assert r.status_code == 200, r.text
         assert r.json()["ok"] is False
 

@@ -65,5 +65,6 @@ def test_pending_certificate_says_pending_over_http_and_cli(tmp_path, client, co
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text, _, qr = _read(tmp_path, pdf.content)
     assert "pending" in text and r.json()["registration"]["sha256"] in text
-    assert qr == f"{container.settings.public_url.rstrip('/')}/verify/{cert_id}"
+    assert container.settings.public_url is None  # unset: the QR points at the request's own base URL
+    assert qr == f"http://testserver/verify/{cert_id}"
     assert client.get("/registry/certificates/nope.pdf").status_code == 404
