@@ -435,6 +435,16 @@ class Container:
         worker.jobs.append(("signing_keys", self.sync_signing_keys))
         return worker
 
+    def settle_contracts(self) -> None:
+        """Resolve (on a dev or embedded chain: deploy) both registries now, so the trust document names
+        them from the first certificate on instead of only after the first anchor. Best effort: a chain
+        that is down is reported and settled later by the anchorer."""
+        try:
+            self.chain.registry_address()
+            self.chain.license_registry_address()
+        except (Unavailable, ConfigurationError, ChainError) as e:
+            log.warning("registries not settled yet: %s", e.message)
+
     def start_background(self) -> None:
         """Start the in-process worker when settings ask for it (``legato serve`` does)."""
         if self.settings.run_worker:

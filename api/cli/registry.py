@@ -77,6 +77,7 @@ def register(
                     "sha256": reg.sha256,
                 }
                 body, cid = (state.body, state.cid) if state else (None, None)
+            container.settle_contracts()
         except PlagiarismSuspected as e:
             raise _fail(e, as_json=as_json, code=EXIT_REFUSED) from e
         except RegistryError as e:

@@ -100,6 +100,26 @@ def test_inside_the_data_dir_verify_uses_the_deployments_trust(deployment):
     assert any(line.startswith("pass") and "origin" in line for line in r.stdout.splitlines())
 
 
+def test_trust_exported_right_after_the_first_registration_pins_its_anchored_certificate(tmp_path):
+    """README's order: register, export the trust, anchor, verify. The registries exist from the first
+    registration on, so a trust document taken before the first anchor still pins it."""
+    env = {"LEGATO_DATA_DIR": str(tmp_path / "var"), "PATH": str(Path(sys.executable).parent)}
+    text = tmp_path / "ch.txt"
+    text.write_text(chapter_text(7402))
+    reg = run(["register", str(text), "--title", "T", "--author", "A", "--json"], env=env, cwd=tmp_path)
+    assert reg.returncode == 0, reg.stderr
+    exported = run(["trust", "export", "--out", str(tmp_path / "trust.json")], env=env, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads((tmp_path / "trust.json").read_text())["chain"]["registry"]
+    assert run(["anchor"], env=env, cwd=tmp_path).returncode == 0
+    cert_id = json.loads(reg.stdout)["certificate_id"]
+    fetched = run(["certificate", cert_id, "--out", str(tmp_path / "a.json")], env=env, cwd=tmp_path)
+    assert fetched.returncode == 0, fetched.stderr
+    trust = str(tmp_path / "trust.json")
+    r = run(["verify", str(tmp_path / "a.json"), "--text", str(text), "--trust", trust], env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_rotate_signing_keeps_old_certificates_valid(tmp_path):
     env = {"LEGATO_DATA_DIR": str(tmp_path / "var"), "PATH": str(Path(sys.executable).parent)}
     text = tmp_path / "ch.txt"
