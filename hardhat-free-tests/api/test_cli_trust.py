@@ -116,7 +116,8 @@ def test_trust_exported_right_after_the_first_registration_pins_its_anchored_cer
     fetched = run(["certificate", cert_id, "--out", str(tmp_path / "a.json")], env=env, cwd=tmp_path)
     assert fetched.returncode == 0, fetched.stderr
     trust = str(tmp_path / "trust.json")
-    r = run(["verify", str(tmp_path / "a.json"), "--text", str(text), "--trust", trust], env=env, cwd=tmp_path)
+    r = run(["verify", str(tmp_path / "a.json"), "--text", str(text), "--trust", trust],
+            env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
