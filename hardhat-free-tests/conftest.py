@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,23 @@ def _use_schema(engine: Engine, schema: str) -> None:
         with dbapi_conn.cursor() as cur:
             cur.execute(f'SET search_path TO "{schema}"')
         dbapi_conn.commit()  # outside any transaction SQLAlchemy will roll back
+
+
+@contextmanager
+def own_schema_engine(name: str) -> Iterator[Engine]:
+    """A PostgreSQL engine on a fresh schema of its own (unmigrated; dropped afterwards), for tests whose
+    writers commit for real or that run migrations step by step."""
+    assert TEST_DATABASE_URL
+    schema = f"{_postgres_schema()}_{name}"
+    engine = make_engine(TEST_DATABASE_URL)
+    _use_schema(engine, schema)
+    _reset_postgres(engine, schema)
+    try:
+        yield engine
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

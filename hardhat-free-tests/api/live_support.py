@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEST_DATABASE_URL, _postgres_schema, make_settings
+from conftest import TEST_DATABASE_URL, make_settings, own_schema_engine
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine
 
 from api.app import create_app
 from api.container import Container
@@ -28,25 +28,9 @@ def own_database(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterato
         yield engine
         engine.dispose()
         return
-    schema = f"{_postgres_schema()}_{name}"
-    engine = make_engine(TEST_DATABASE_URL)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        with dbapi_conn.cursor() as cur:
-            cur.execute(f'SET search_path TO "{schema}"')
-        dbapi_conn.commit()
-
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    upgrade(engine)
-    try:
+    with own_schema_engine(name) as engine:
+        upgrade(engine)
         yield engine
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def live_app(  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ to 0005 first, with a row as the registry wrote it before.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,9 +14,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from conftest import make_settings
+from conftest import make_settings, own_schema_engine
 from factories import chapter_text
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from api.db import make_engine
 from api.migrate import alembic_config
@@ -35,26 +34,8 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    checkout = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
-    schema = f"legato_fpmig_{checkout}_{worker}"
-    engine = make_engine(TEST_DATABASE_URL)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_conn, _record):  # type: ignore[no-untyped-def]
-        with dbapi_conn.cursor() as cur:
-            cur.execute(f'SET search_path TO "{schema}"')
-        dbapi_conn.commit()
-
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
+    with own_schema_engine("fpmig") as engine:
         yield engine
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def _migrate(engine: Engine, revision: str, key: FingerprintKey | None = None, *, down: bool = False) -> None:
