@@ -13,13 +13,6 @@ LANGUAGE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 LANGUAGE_MAX_CHARS = 16  # the columns holding a language tag
 
 
-def _no_nul(value: object) -> object:
-    """PostgreSQL text cannot hold NUL: refuse it here (422) rather than let the query fail (500)."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -29,8 +22,6 @@ class RegisterIn(BaseModel):
     role: Literal["writer", "reader", "studio"]
     display_name: str | None = Field(None, max_length=100)
 
-    _text = field_validator("email", "display_name", mode="before")(_no_nul)
-
 
 class LoginIn(BaseModel):
     """``email`` may hold a username instead; ``username`` is accepted as an alias field."""
@@ -38,8 +29,6 @@ class LoginIn(BaseModel):
     email: str | None = Field(None, max_length=320)
     username: str | None = Field(None, max_length=320)
     password: str = Field(max_length=256)
-
-    _text = field_validator("email", "username", mode="before")(_no_nul)
 
     @model_validator(mode="after")
     def _one_identifier(self) -> LoginIn:
@@ -84,8 +73,6 @@ class ProfileIn(BaseModel):
     bio: str | None = Field(None, max_length=5000)
     preferred_language: str | None = Field(None, max_length=LANGUAGE_MAX_CHARS, pattern=LANGUAGE_PATTERN)
     wallet_address: str | None = None
-
-    _text = field_validator("display_name", "bio", mode="before")(_no_nul)
 
     @field_validator("wallet_address")
     @classmethod
