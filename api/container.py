@@ -186,6 +186,11 @@ class Container:
             max_age=timedelta(seconds=s.batch_max_age_seconds),
         )
 
+    def base_url(self) -> str:
+        """Where this deployment's links point: ``LEGATO_PUBLIC_URL``, else the base URL of the request
+        being served (outside a request: the address ``legato serve`` listens on)."""
+        return self.settings.public_url or current_base_url()
+
     def trust(self) -> Trust:
         """This deployment's trust document (``GET /.well-known/legato-trust.json``). Built on each call:
         a rotation in another process shows at once. With the chain down it still names the keys and
@@ -199,7 +204,7 @@ class Container:
             log.warning("the trust document lacks chain details: %s", e.message)
         return Trust(keys=self.signer.entries(), tsa_roots_pem=self.timestamper.trust_roots_pem(),
                      chain_id=chain_id, registry=registry, license_registry=license_registry,
-                     platform=s.public_url or current_base_url(), source="platform's trust")
+                     platform=self.base_url(), source="platform's trust")
 
     def held_certificate(self, certificate_id: str) -> list[bytes] | None:
         """Every state's bytes this deployment issued under ``certificate_id``; None if it holds none."""
@@ -228,7 +233,7 @@ class Container:
         with self.session_factory() as session:
             state = self.registry.latest_certificate(session, certificate_id)
             body, cid = bytes(state.body), state.cid
-        return render_pdf_cached(body, cid, self.settings.public_url or current_base_url()), cid
+        return render_pdf_cached(body, cid, self.base_url()), cid
 
     def sync_signing_keys(self) -> object:
         """The worker's job: record key authorizations and retirements the chain has not seen yet."""
@@ -254,7 +259,7 @@ class Container:
         s = self.settings
         if s.stripe_secret_key is None:
             return LocalTestGateway(
-                public_url=s.public_url or current_base_url, webhook_secret=self.webhook_secret
+                public_url=self.base_url, webhook_secret=self.webhook_secret
             )
         if s.stripe_webhook_secret is None:
             log.warning("LEGATO_STRIPE_WEBHOOK_SECRET is unset: every Stripe webhook will be refused")
@@ -308,7 +313,7 @@ class Container:
             gateway=self.payment_gateway,
             webhook_secret=self.webhook_secret,
             webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds,
-            public_url=s.public_url or current_base_url,
+            public_url=self.base_url,
             purposes={
                 "coins": self.coins,
                 "subscription": self.subscriptions,

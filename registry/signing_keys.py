@@ -15,19 +15,15 @@ the worker every round, so a rotation made while the chain was down is recorded 
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from registry.errors import ConfigurationError
-from registry.keystore import write_atomic
+from registry.keystore import locked, write_atomic
 from registry.signing import PlatformKey, new_key_pem
 
 FORMAT = "legato-signing-keys/v1"
@@ -124,7 +120,7 @@ class SigningKeys:
             if not create:
                 raise ConfigurationError(f"no signing keys in {keys_dir} (is this a Legato data dir?)")
             keys_dir.mkdir(parents=True, exist_ok=True)
-            with _locked(path):
+            with locked(path):
                 if not path.exists():
                     legacy = keys_dir / LEGACY_FILE
                     if legacy.exists():
@@ -179,7 +175,7 @@ class SigningKeys:
                 "the signing key comes from LEGATO_SIGNING_KEY; rotate it there, or drop the setting to use "
                 "the data dir's keyring"
             )
-        with _locked(self.path):
+        with locked(self.path):
             entries = change(_parse(self.path.read_bytes()))
             write_atomic(self.path, _serialize(entries))
             self._entries, self._mtime = entries, self.path.stat().st_mtime_ns
@@ -261,12 +257,3 @@ def _parse(data: bytes) -> list[SigningKeyEntry]:
         raise ConfigurationError("the signing keys file holds no key")
     return entries
 
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)

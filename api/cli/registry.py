@@ -15,7 +15,6 @@ import typer
 from rich.markup import escape
 
 from api.cli.base import app, err, open_container, out
-from api.concurrency import current_base_url
 from api.db import session_scope
 from api.errors import error_body
 from api.settings import Settings
@@ -240,8 +239,7 @@ def certificate(
             from registry.certificate_pdf import render_pdf
 
             try:
-                base = container.settings.public_url or current_base_url()
-                pdf.write_bytes(render_pdf(body, cid=state.cid, public_url=base))
+                pdf.write_bytes(render_pdf(body, cid=state.cid, public_url=container.base_url()))
             except RegistryError as e:
                 raise _fail(e, as_json=as_json, code=1) from e
             err.print(f"PDF written to {pdf}")

@@ -17,20 +17,16 @@ Keys come from one of two places:
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from registry.keystore import read_or_create_secret, write_atomic
+from registry.keystore import locked, read_or_create_secret, write_atomic
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -135,7 +131,7 @@ class Keyring:
                 "the content key comes from LEGATO_CONTENT_KEY: put a new key first in it (keep the old one "
                 "after a comma) and run `legato keys reencrypt`"
             )
-        with _locked(self.path):
+        with locked(self.path):
             self._refresh(force=True)
             key = new_key()
             kid = key_id_for(key)
@@ -162,19 +158,6 @@ def _parse(data: bytes) -> tuple[dict[str, bytes], str]:
     if current not in keys:
         raise KeyringError("the content keyring file names a current key it does not hold")
     return keys, current
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    lock = path.with_name(path.name + ".lock")
-    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
 
 
 @dataclass(frozen=True)
