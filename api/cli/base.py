@@ -14,7 +14,7 @@ from api.migrate import upgrade
 from api.settings import Settings
 
 if TYPE_CHECKING:
-    from api.container import Container
+    from api.wiring import Container
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Legato: IP registry for storytellers.")
 err = Console(stderr=True, soft_wrap=True)
@@ -25,7 +25,7 @@ out = Console(soft_wrap=True)  # results: one line each, greppable, never wrappe
 def open_container(*, migrate: bool = True, log_level: str | None = None) -> Iterator[Container]:
     """A container on the local data dir (or ``LEGATO_DATABASE_URL``), migrated, closed on exit.
     Logs go to stderr so commands with ``--json`` keep stdout for their JSON alone."""
-    from api.container import Container  # the whole platform loads only for commands that need it
+    from api.wiring import Container  # the whole platform loads only for commands that need it
 
     settings = Settings()
     quiet = "WARNING" if settings.log_level.upper() == "INFO" else settings.log_level

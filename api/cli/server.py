@@ -25,9 +25,9 @@ def serve(
     (then cancels them), stops the worker between two jobs and exits; uvicorn then re-raises the
     signal, so a thread stuck in a blocking call cannot hold the process.
     """
-    from api.app import create_app
-    from api.concurrency import set_fallback_base_url
-    from api.container import Container
+    from api.http.app import create_app
+    from api.http.concurrency import set_fallback_base_url
+    from api.wiring import Container
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -37,7 +37,7 @@ def serve(
     upgrade(container.engine)
     # proxy_headers=False: uvicorn would otherwise let any client on a trusted address (127.0.0.1 by
     # default) rewrite its own address with X-Forwarded-For; the app reads that header itself, only
-    # from LEGATO_TRUSTED_PROXIES (api.security.client_address).
+    # from LEGATO_TRUSTED_PROXIES (accounts.credentials.client_address).
     uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
                 access_log=False,  # the request-id middleware logs one structured line per request
                 proxy_headers=False,
