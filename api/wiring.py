@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts.credentials import PasswordHashing, Tokens
 from accounts.service import Accounts
 from api.db import make_engine, make_session_factory, session_scope
-from api.http.concurrency import current_base_url
+from api.request_context import current_base_url
 from api.settings import Settings
 from api.worker import Worker
 from api.works import ContentWorks

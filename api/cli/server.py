@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from api.cli.base import app, err, open_container
+from api.cli.base import app, cli_settings, err, open_container
 from api.logging import configure_logging
 from api.migrate import upgrade
-from api.settings import Settings
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
@@ -26,10 +25,10 @@ def serve(
     signal, so a thread stuck in a blocking call cannot hold the process.
     """
     from api.http.app import create_app
-    from api.http.concurrency import set_fallback_base_url
+    from api.request_context import set_fallback_base_url
     from api.wiring import Container
 
-    settings = Settings()
+    settings = cli_settings()
     configure_logging(settings.log_level)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (compared, not bound)
     set_fallback_base_url(f"http://{shown_host}:{port}")

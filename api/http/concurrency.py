@@ -24,7 +24,6 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import TypeVar
 
 import anyio
@@ -32,25 +31,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.db import ReaderWrote
 from api.http.errors import ServerBusy
+from api.request_context import request_base_url
 
 T = TypeVar("T")
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 READER_SCOPE_KEY = "legato.reader"
-
-_base_url: ContextVar[str | None] = ContextVar("legato_base_url", default=None)
-_fallback_base_url = ["http://127.0.0.1:8000"]
-
-
-def set_fallback_base_url(url: str) -> None:
-    """The base for links made outside a request (worker, CLI): ``legato serve`` sets its own address."""
-    _fallback_base_url[0] = url.rstrip("/")
-
-
-def current_base_url() -> str:
-    """The base URL of the request being served, or the server's own address outside a request."""
-    return _base_url.get() or _fallback_base_url[0]
-
 
 def _scope_base_url(scope: Scope) -> str:
     headers = dict(scope.get("headers") or [])
@@ -108,8 +94,8 @@ async def in_own_thread(fn: Callable[[], T]) -> T:
 class ReaderRetryMiddleware:
     """Marks GET and HEAD requests as readers and reruns one as a writer when it writes after all.
 
-    It also records the request's base URL for :func:`current_base_url`. The request body (rare on a
-    GET) is kept so the second run receives it again.
+    It also records the request's base URL for :func:`api.request_context.current_base_url`. The request
+    body (rare on a GET) is kept so the second run receives it again.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -119,14 +105,14 @@ class ReaderRetryMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _base_url.set(_scope_base_url(scope))
+        token = request_base_url.set(_scope_base_url(scope))
         try:
             if scope["method"] not in READ_METHODS:
                 await self.app(scope, receive, send)
                 return
             await self._read_then_write(scope, receive, send)
         finally:
-            _base_url.reset(token)
+            request_base_url.reset(token)
 
     async def _read_then_write(self, scope: Scope, receive: Receive, send: Send) -> None:
         received: list[Message] = []

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.http.inputguard import JsonRefused
-from api.logging import request_id_var
+from api.request_context import request_id_var
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
 

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http.errors import error_body, json_refused_status
 from api.http.inputguard import JsonRefused, check_json_bytes, nul_refused
-from api.logging import request_id_var
+from api.request_context import request_id_var
 
 log = logging.getLogger("legato.access")
 _errors_log = logging.getLogger("legato.api")
