@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from marketplace.money.payments import Payments
 
 log = logging.getLogger("legato.licensing")
-LICENSE_WRITER_SHARE_PCT = 85  # DESIGN.md: licensing 85% writer / 15% platform
+LICENSE_WRITER_SHARE_PCT = 85  # docs/architecture.md: licensing 85% writer / 15% platform
 
 
 class LicensePayments:

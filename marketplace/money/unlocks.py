@@ -20,7 +20,7 @@ from marketplace.money.coins import coin_spend_legs
 from marketplace.money.ledger import TransferKind
 from marketplace.money.models import Unlock
 
-UNLOCK_WRITER_SHARE_PCT = 70  # DESIGN.md: coin spend on chapters is 70% writer / 30% platform
+UNLOCK_WRITER_SHARE_PCT = 70  # docs/architecture.md: coin spend on chapters is 70% writer / 30% platform
 
 
 @dataclass(frozen=True)
