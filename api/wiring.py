@@ -31,14 +31,9 @@ from marketplace.licensing.listings import Listings
 from marketplace.licensing.offers import Offers
 from marketplace.licensing.payments import LicensePayments
 from marketplace.money.coins import Coins, default_coin_packages, packages_from_config
-from marketplace.money.gateways import (
-    LocalPayoutGateway,
-    LocalTestGateway,
-    PaymentGateway,
-    PayoutGateway,
-    StripeGateway,
-    StripePayoutGateway,
-)
+from marketplace.money.gateways.local import LocalPayoutGateway, LocalTestGateway
+from marketplace.money.gateways.protocol import PaymentGateway, PayoutGateway
+from marketplace.money.gateways.stripe import StripeGateway, StripePayoutGateway
 from marketplace.money.payments import Payments
 from marketplace.money.payouts import Payouts
 from marketplace.money.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
