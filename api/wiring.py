@@ -33,7 +33,7 @@ from marketplace.licensing.offers import Offers
 from marketplace.money.coins import Coins, packages_from_config
 from marketplace.money.gateways.local import LocalPayoutGateway, LocalTestGateway
 from marketplace.money.gateways.protocol import PaymentGateway, PayoutGateway
-from marketplace.money.gateways.stripe import StripeGateway, StripePayoutGateway
+from marketplace.money.gateways.stripe_gateway import StripeGateway, StripePayoutGateway
 from marketplace.money.payments import Payments
 from marketplace.money.payouts import Payouts
 from marketplace.money.subscriptions import SubscriptionPlan, Subscriptions

@@ -17,7 +17,7 @@ from marketplace.money.gateways.protocol import (
     PaymentGateway,
     PayoutGateway,
 )
-from marketplace.money.gateways.stripe import StripeGateway, StripePayoutGateway
+from marketplace.money.gateways.stripe_gateway import StripeGateway, StripePayoutGateway
 
 
 @pytest.fixture(scope="module")
