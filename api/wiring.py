@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.credentials import PasswordHashing, Tokens
 from accounts.service import Accounts
-from api.db import make_engine, make_session_factory, session_scope
+from api.db import make_engine, make_session_factory
 from api.request_context import current_base_url
 from api.settings import Settings
 from api.worker import Worker
@@ -27,23 +27,19 @@ from content.crypto import ContentCipher, Keyring
 from marketplace.licensing.agreements import Agreements
 from marketplace.licensing.chain_of_title import ChainOfTitle
 from marketplace.licensing.disputes import Disputes
+from marketplace.licensing.license_payments import LicensePayments
 from marketplace.licensing.listings import Listings
 from marketplace.licensing.offers import Offers
-from marketplace.licensing.payments import LicensePayments
-from marketplace.money.coins import Coins, default_coin_packages, packages_from_config
-from marketplace.money.gateways import (
-    LocalPayoutGateway,
-    LocalTestGateway,
-    PaymentGateway,
-    PayoutGateway,
-    StripeGateway,
-    StripePayoutGateway,
-)
+from marketplace.money.coins import Coins, packages_from_config
+from marketplace.money.gateways.local import LocalPayoutGateway, LocalTestGateway
+from marketplace.money.gateways.protocol import PaymentGateway, PayoutGateway
+from marketplace.money.gateways.stripe_gateway import StripeGateway, StripePayoutGateway
 from marketplace.money.payments import Payments
 from marketplace.money.payouts import Payouts
-from marketplace.money.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
+from marketplace.money.subscriptions import SubscriptionPlan, Subscriptions
 from marketplace.money.tips import Tips
 from marketplace.money.unlocks import Unlocks, has_unlocked
+from marketplace.wiring import MarketplaceServices, build_marketplace
 from registry.anchoring import Anchorer
 from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.fingerprint_key import FingerprintKey
@@ -275,52 +271,56 @@ class Container:
         )
 
     @cached_property
-    def coins(self) -> Coins:
+    def marketplace(self) -> MarketplaceServices:
+        """Every money and licensing service, built together by the marketplace's own builder."""
         s = self.settings
-        packages = (
-            packages_from_config(s.coin_packages)
-            if s.coin_packages
-            else default_coin_packages(s.coin_value_cents)
-        )
-        return Coins(packages=packages)
-
-    @cached_property
-    def subscriptions(self) -> Subscriptions:
-        plans = self.settings.subscription_plans
-        return Subscriptions(plans=[SubscriptionPlan(**p) for p in plans] if plans else DEFAULT_PLANS)
-
-    @cached_property
-    def unlocks(self) -> Unlocks:
-        return Unlocks(coin_value_cents=self.settings.coin_value_cents)
-
-    @cached_property
-    def tips(self) -> Tips:
-        s = self.settings
-        return Tips(coin_value_cents=s.coin_value_cents, writer_share_pct=s.tip_writer_share_pct)
-
-    @cached_property
-    def payouts(self) -> Payouts:
-        return Payouts(
-            gateway=self.payout_gateway,
-            minimum_cents=self.settings.payout_minimum_cents,
-            guards=[Disputes.payout_guard],
-        )
-
-    @cached_property
-    def payments(self) -> Payments:
-        s = self.settings
-        return Payments(
-            gateway=self.payment_gateway,
+        return build_marketplace(
+            session_factory=self.session_factory,
+            catalog=self.works,
+            chain=lambda: self.chain,  # opened on first use; a chain set on the container later is seen
+            signer=self.signer,
+            pinner=self.pinner,
+            # The registry is built on the first dispute, not with the marketplace.
+            open_fingerprint=lambda registration: self.registry.open_fingerprint(registration),
+            payment_gateway=self.payment_gateway,
+            payout_gateway=self.payout_gateway,
             webhook_secret=self.webhook_secret,
             webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds,
             public_url=self.base_url,
-            purposes={
-                "coins": self.coins,
-                "subscription": self.subscriptions,
-                "license": self.license_payments,
-            },
-            transfer_events=self.payouts,
+            coin_value_cents=s.coin_value_cents,
+            coin_packages=packages_from_config(s.coin_packages) if s.coin_packages else None,
+            plans=[SubscriptionPlan(**p) for p in s.subscription_plans] if s.subscription_plans else None,
+            tip_writer_share_pct=s.tip_writer_share_pct,
+            payout_minimum_cents=s.payout_minimum_cents,
+            license_writer_share_pct=s.license_writer_share_pct,
+            license_offer_ttl=timedelta(days=s.license_offer_ttl_days),
+            license_payment_window=timedelta(days=s.license_payment_window_days),
         )
+
+    # The services by the names the routes, the CLI and the tests use.
+    @property
+    def coins(self) -> Coins:
+        return self.marketplace.money.coins
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self.marketplace.money.subscriptions
+
+    @property
+    def unlocks(self) -> Unlocks:
+        return self.marketplace.money.unlocks
+
+    @property
+    def tips(self) -> Tips:
+        return self.marketplace.money.tips
+
+    @property
+    def payouts(self) -> Payouts:
+        return self.marketplace.money.payouts
+
+    @property
+    def payments(self) -> Payments:
+        return self.marketplace.money.payments
 
     # --- licensing ---------------------------------------------------------------------------
     @cached_property
@@ -328,63 +328,37 @@ class Container:
         """The content service as the marketplace's ``WorkCatalog``."""
         return ContentWorks()
 
-    @cached_property
+    @property
     def listings(self) -> Listings:
-        return Listings(catalog=self.works)
+        return self.marketplace.licensing.listings
 
-    @cached_property
+    @property
     def agreements(self) -> Agreements:
-        return Agreements(
-            catalog=self.works,
-            chain=lambda: self.chain,
-            signer=self.signer,
-            pinner=self.pinner,
-            payments=lambda: self.payments,
-            payment_window=timedelta(days=self.settings.license_payment_window_days),
-        )
+        return self.marketplace.licensing.agreements
 
-    @cached_property
+    @property
     def offers(self) -> Offers:
-        return Offers(agreements=self.agreements, ttl=timedelta(days=self.settings.license_offer_ttl_days))
+        return self.marketplace.licensing.offers
 
-    @cached_property
+    @property
     def license_payments(self) -> LicensePayments:
-        return LicensePayments(
-            agreements=self.agreements,
-            signer=self.signer,
-            writer_share_pct=self.settings.license_writer_share_pct,
-        )
+        return self.marketplace.licensing.license_payments
 
-    @cached_property
+    @property
     def disputes(self) -> Disputes:
-        return Disputes(listings=self.listings, agreements=self.agreements,
-                        open_fingerprint=self.registry.open_fingerprint)
+        return self.marketplace.licensing.disputes
 
-    @cached_property
+    @property
     def chain_of_title(self) -> ChainOfTitle:
-        return ChainOfTitle(catalog=self.works, agreements=self.agreements, signer=self.signer)
+        return self.marketplace.licensing.chain_of_title
 
     def licensing_round(self) -> dict[str, object]:
-        """The worker's licensing job: expire offers, cancel unpaid agreements past their window, grant
-        paid ones on chain (outside any transaction), refund payments that must go back, pin certificates."""
-        out: dict[str, object] = {}
-        with session_scope(self.session_factory) as session:
-            out["offers_expired"] = self.offers.expire_due(session)
-            out["agreements_cancelled"] = self.agreements.cancel_overdue(session)
-        out["grants"] = self.agreements.grant_due(self.session_factory)
-        with session_scope(self.session_factory) as session:
-            out["refunds_requested"] = self.license_payments.request_refunds(session, self.payments)
-            out["certificates_pinned"] = self.agreements.pin_pending(session)
-        return out
+        """The worker's licensing job (``marketplace.licensing.background``)."""
+        return self.marketplace.licensing.background.round()
 
     def after_payment(self) -> None:
-        """Run after a payment event's transaction commits (a background task of the webhook and confirm
-        routes): grant freshly paid licenses now rather than at the worker's next round. Never raises;
-        whatever fails here the worker does again."""
-        try:
-            self.agreements.grant_due(self.session_factory)
-        except Exception:  # the worker retries; the payment response has been sent already
-            log.exception("granting paid licenses after a payment failed; the worker will retry")
+        """Grant freshly paid licenses once a payment event has committed; never raises."""
+        self.marketplace.licensing.background.after_payment()
 
     # --- content -----------------------------------------------------------------------------
     @cached_property

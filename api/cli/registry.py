@@ -156,7 +156,7 @@ def verify(
     A license certificate or chain-of-title bundle is recognised by its schema. Exits 0 only when no
     check fails (skips are not passes; ``origin`` never skips), else 1 naming the first failed check;
     2 when there is nothing to pin."""
-    from marketplace.licensing.chain_of_title import (
+    from marketplace.licensing.offline_verification import (
         is_bundle,
         is_license,
         license_registry_of,
