@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.credentials import PasswordHashing, Tokens
+from accounts.credentials import AccessTokens
 from accounts.service import Accounts
+from accounts.wiring import build_accounts, jwt_secret
 from api.db import make_engine, make_session_factory, session_scope
 from api.http.concurrency import current_base_url
 from api.settings import Settings
@@ -75,30 +76,31 @@ class Container:
             is_subscribed=lambda session, user_id: self.subscriptions.is_subscribed(session, user_id),
         ))
 
-    # --- secrets -----------------------------------------------------------------------------
+    # --- accounts ----------------------------------------------------------------------------
     @cached_property
     def jwt_secret(self) -> bytes:
-        if self.settings.jwt_secret is not None:
-            return self.settings.jwt_secret.get_secret_value().encode()
-        return read_or_create_secret(
-            self.settings.data_dir / "keys" / "jwt.secret", lambda: secrets.token_hex(32).encode()
-        )
-
-    @cached_property
-    def tokens(self) -> Tokens:
-        return Tokens(secret=self.jwt_secret, access_ttl=self.settings.access_token_ttl_seconds)
+        configured = self.settings.jwt_secret
+        return jwt_secret(configured=configured.get_secret_value() if configured is not None else None,
+                          keys_dir=self.settings.data_dir / "keys")
 
     @cached_property
     def accounts(self) -> Accounts:
         s = self.settings
-        return Accounts(
-            hashing=PasswordHashing(time_cost=s.argon2_time_cost, memory_cost_kib=s.argon2_memory_cost_kib),
-            tokens=self.tokens,
-            refresh_ttl=s.refresh_token_ttl_seconds,
-            max_failures=s.login_max_failures,
-            max_failures_per_ip=s.login_max_failures_per_ip,
-            failure_window=s.login_window_seconds,
+        return build_accounts(
+            jwt_secret=self.jwt_secret,
+            access_ttl_seconds=s.access_token_ttl_seconds,
+            refresh_ttl_seconds=s.refresh_token_ttl_seconds,
+            argon2_time_cost=s.argon2_time_cost,
+            argon2_memory_cost_kib=s.argon2_memory_cost_kib,
+            login_max_failures=s.login_max_failures,
+            login_max_failures_per_ip=s.login_max_failures_per_ip,
+            login_window_seconds=s.login_window_seconds,
         )
+
+    @property
+    def tokens(self) -> AccessTokens:
+        """The access-token checker every authenticated request uses (the accounts service's own)."""
+        return self.accounts.tokens
 
     # --- registry ports ------------------------------------------------------------------------
     @cached_property

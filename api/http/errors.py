@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accounts.errors import AccountsError, LoginThrottled
 from api.http.inputguard import JsonRefused
 from api.logging import request_id_var
 from marketplace.errors import MarketplaceError
@@ -111,6 +112,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "LISTING_CLOSED": 409,
     "LICENSE_TERM_IN_PAST": 422,
     "LICENSE_TERM_ENDED": 409,
+    # accounts (CONFLICT above: the email or username is taken)
+    "UNAUTHORIZED": 401,
+    "TOO_MANY_REQUESTS": 429,
 }
 
 
@@ -159,6 +163,16 @@ _HTTP_CODES = {
 }
 
 
+DomainError = RegistryError | AccountsError | MarketplaceError
+
+
+def domain_headers(exc: DomainError) -> dict[str, str]:
+    """Headers a domain error implies: a throttled login says when to try again."""
+    if isinstance(exc, LoginThrottled):
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
+
 def json_refused_status(exc: JsonRefused) -> int:
     return 422 if exc.code == "NUMBER_OUT_OF_RANGE" else 400
 
@@ -169,12 +183,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RegistryError)
+    @app.exception_handler(AccountsError)
     @app.exception_handler(MarketplaceError)
-    async def _domain_error(_: Request, exc: RegistryError | MarketplaceError) -> JSONResponse:
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 500)
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)
-        return envelope(status, exc.code, exc.message, exc.details)
+        return envelope(status, exc.code, exc.message, exc.details, domain_headers(exc))
 
     @app.exception_handler(JsonRefused)
     async def _json_refused(_: Request, exc: JsonRefused) -> JSONResponse:
