@@ -20,11 +20,13 @@ from accounts.service import Accounts
 from accounts.wiring import build_accounts, jwt_secret
 from api.db import make_engine, make_session_factory, session_scope
 from api.http.concurrency import current_base_url
+from api.read_grants import MarketplaceReadGrants
 from api.settings import Settings
 from api.worker import Worker
 from api.works import ContentWorks
-from content.access import ReadGrants, install_read_grants
+from content.access import ReadGrants
 from content.crypto import ContentCipher, Keyring
+from content.wiring import build_content_cipher
 from marketplace.licensing.agreements import Agreements
 from marketplace.licensing.chain_of_title import ChainOfTitle
 from marketplace.licensing.disputes import Disputes
@@ -44,7 +46,7 @@ from marketplace.money.payments import Payments
 from marketplace.money.payouts import Payouts
 from marketplace.money.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
 from marketplace.money.tips import Tips
-from marketplace.money.unlocks import Unlocks, has_unlocked
+from marketplace.money.unlocks import Unlocks
 from registry.anchoring import Anchorer
 from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.fingerprint_key import FingerprintKey
@@ -70,11 +72,6 @@ class Container:
         settings.ensure_data_dir()
         self.engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
-        # Content's port for "has this reader paid for / subscribed to it?", answered by the marketplace.
-        install_read_grants(ReadGrants(
-            has_unlocked=has_unlocked,
-            is_subscribed=lambda session, user_id: self.subscriptions.is_subscribed(session, user_id),
-        ))
 
     # --- accounts ----------------------------------------------------------------------------
     @cached_property
@@ -390,16 +387,22 @@ class Container:
 
     # --- content -----------------------------------------------------------------------------
     @cached_property
-    def content_keyring(self) -> Keyring:
+    def content_cipher(self) -> ContentCipher:
         """``LEGATO_CONTENT_KEY`` when set (comma-separated: the first seals), else the rotating keyring
         file in the data dir, created on first use with mode 0600."""
-        if self.settings.content_key is not None:
-            return Keyring.from_setting(self.settings.content_key.get_secret_value())
-        return Keyring.from_file(self.settings.data_dir / "keys" / "content.keyring")
+        key = self.settings.content_key
+        return build_content_cipher(content_key=key.get_secret_value() if key is not None else None,
+                                    keys_dir=self.settings.data_dir / "keys")
+
+    @property
+    def content_keyring(self) -> Keyring:
+        return self.content_cipher.keyring
 
     @cached_property
-    def content_cipher(self) -> ContentCipher:
-        return ContentCipher(self.content_keyring)
+    def read_grants(self) -> ReadGrants:
+        """Content's port for "has this reader paid for, or subscribed to, it?", answered by the
+        marketplace."""
+        return MarketplaceReadGrants(subscriptions=self.subscriptions)
 
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:

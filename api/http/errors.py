@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from accounts.errors import AccountsError, LoginThrottled
 from api.http.inputguard import JsonRefused
 from api.logging import request_id_var
+from content.errors import ContentError
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
 
@@ -115,6 +116,19 @@ STATUS_BY_CODE: dict[str, int] = {
     # accounts (CONFLICT above: the email or username is taken)
     "UNAUTHORIZED": 401,
     "TOO_MANY_REQUESTS": 429,
+    # content (NOT_FOUND, FORBIDDEN, CONFLICT and INVALID_STATE_TRANSITION above)
+    "BAD_REQUEST": 400,
+    "PAYLOAD_TOO_LARGE": 413,
+    "CHAPTER_LOCKED": 403,
+    "BLOCKED": 403,
+    "COMMENT_DEPTH_EXCEEDED": 422,
+    "INVALID_CURSOR": 400,
+    "INVALID_PUBLISH_TIME": 422,
+    "INVALID_MANUSCRIPT": 400,
+    "UNSUPPORTED_MANUSCRIPT_FORMAT": 400,
+    "MANUSCRIPT_ALREADY_IMPORTED": 409,
+    "CONTENT_KEYRING_INVALID": 500,  # the server's key configuration, never the client's fault
+    "CIPHERTEXT_INVALID": 500,  # a stored text that does not open: damaged row or lost key
 }
 
 
@@ -163,7 +177,7 @@ _HTTP_CODES = {
 }
 
 
-DomainError = RegistryError | AccountsError | MarketplaceError
+DomainError = RegistryError | AccountsError | ContentError | MarketplaceError
 
 
 def domain_headers(exc: DomainError) -> dict[str, str]:
@@ -184,6 +198,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RegistryError)
     @app.exception_handler(AccountsError)
+    @app.exception_handler(ContentError)
     @app.exception_handler(MarketplaceError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 500)
