@@ -15,15 +15,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.credentials import PasswordHashing, Tokens
+from accounts.credentials import AccessTokens
 from accounts.service import Accounts
+from accounts.wiring import build_accounts, jwt_secret
 from api.db import make_engine, make_session_factory
+from api.read_grants import MarketplaceReadGrants
 from api.request_context import current_base_url
 from api.settings import Settings
 from api.worker import Worker
 from api.works import ContentWorks
-from content.access import ReadGrants, install_read_grants
+from content.access import ReadGrants
 from content.crypto import ContentCipher, Keyring
+from content.wiring import build_content_cipher
 from marketplace.licensing.agreements import Agreements
 from marketplace.licensing.chain_of_title import ChainOfTitle
 from marketplace.licensing.disputes import Disputes
@@ -38,7 +41,7 @@ from marketplace.money.payments import Payments
 from marketplace.money.payouts import Payouts
 from marketplace.money.subscriptions import SubscriptionPlan, Subscriptions
 from marketplace.money.tips import Tips
-from marketplace.money.unlocks import Unlocks, has_unlocked
+from marketplace.money.unlocks import Unlocks
 from marketplace.wiring import MarketplaceServices, build_marketplace
 from registry.anchoring import Anchorer
 from registry.errors import ChainError, ConfigurationError, Unavailable
@@ -65,36 +68,32 @@ class Container:
         settings.ensure_data_dir()
         self.engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
-        # Content's port for "has this reader paid for / subscribed to it?", answered by the marketplace.
-        install_read_grants(ReadGrants(
-            has_unlocked=has_unlocked,
-            is_subscribed=lambda session, user_id: self.subscriptions.is_subscribed(session, user_id),
-        ))
 
-    # --- secrets -----------------------------------------------------------------------------
+    # --- accounts ----------------------------------------------------------------------------
     @cached_property
     def jwt_secret(self) -> bytes:
-        if self.settings.jwt_secret is not None:
-            return self.settings.jwt_secret.get_secret_value().encode()
-        return read_or_create_secret(
-            self.settings.data_dir / "keys" / "jwt.secret", lambda: secrets.token_hex(32).encode()
-        )
-
-    @cached_property
-    def tokens(self) -> Tokens:
-        return Tokens(secret=self.jwt_secret, access_ttl=self.settings.access_token_ttl_seconds)
+        configured = self.settings.jwt_secret
+        return jwt_secret(configured=configured.get_secret_value() if configured is not None else None,
+                          keys_dir=self.settings.data_dir / "keys")
 
     @cached_property
     def accounts(self) -> Accounts:
         s = self.settings
-        return Accounts(
-            hashing=PasswordHashing(time_cost=s.argon2_time_cost, memory_cost_kib=s.argon2_memory_cost_kib),
-            tokens=self.tokens,
-            refresh_ttl=s.refresh_token_ttl_seconds,
-            max_failures=s.login_max_failures,
-            max_failures_per_ip=s.login_max_failures_per_ip,
-            failure_window=s.login_window_seconds,
+        return build_accounts(
+            jwt_secret=self.jwt_secret,
+            access_ttl_seconds=s.access_token_ttl_seconds,
+            refresh_ttl_seconds=s.refresh_token_ttl_seconds,
+            argon2_time_cost=s.argon2_time_cost,
+            argon2_memory_cost_kib=s.argon2_memory_cost_kib,
+            login_max_failures=s.login_max_failures,
+            login_max_failures_per_ip=s.login_max_failures_per_ip,
+            login_window_seconds=s.login_window_seconds,
         )
+
+    @property
+    def tokens(self) -> AccessTokens:
+        """The access-token checker every authenticated request uses (the accounts service's own)."""
+        return self.accounts.tokens
 
     # --- registry ports ------------------------------------------------------------------------
     @cached_property
@@ -362,16 +361,22 @@ class Container:
 
     # --- content -----------------------------------------------------------------------------
     @cached_property
-    def content_keyring(self) -> Keyring:
+    def content_cipher(self) -> ContentCipher:
         """``LEGATO_CONTENT_KEY`` when set (comma-separated: the first seals), else the rotating keyring
         file in the data dir, created on first use with mode 0600."""
-        if self.settings.content_key is not None:
-            return Keyring.from_setting(self.settings.content_key.get_secret_value())
-        return Keyring.from_file(self.settings.data_dir / "keys" / "content.keyring")
+        key = self.settings.content_key
+        return build_content_cipher(content_key=key.get_secret_value() if key is not None else None,
+                                    keys_dir=self.settings.data_dir / "keys")
+
+    @property
+    def content_keyring(self) -> Keyring:
+        return self.content_cipher.keyring
 
     @cached_property
-    def content_cipher(self) -> ContentCipher:
-        return ContentCipher(self.content_keyring)
+    def read_grants(self) -> ReadGrants:
+        """Content's port for "has this reader paid for, or subscribed to, it?", answered by the
+        marketplace."""
+        return MarketplaceReadGrants(subscriptions=self.subscriptions)
 
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
