@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from accounts.models import Role
-from api.http.client_ip import client_address
+from api.client_ip import client_address
 from api.http.deps import ContainerDep, CurrentUser, SessionDep
 from api.http.schemas.accounts import LoginIn, ProfileIn, RefreshIn, RegisterIn, TokenOut, UserOut
 

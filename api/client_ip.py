@@ -1,6 +1,7 @@
 """Who the client is: the socket peer, or the address trusted proxies say they received the request from.
 
-An HTTP concern (``X-Forwarded-For``, ``LEGATO_TRUSTED_PROXIES``), so it lives in the gateway; accounts
+An HTTP concern (``X-Forwarded-For``, ``LEGATO_TRUSTED_PROXIES``), so it lives in the gateway (beside the
+settings that parse the proxy list, which the HTTP layer reads); accounts
 receives the resulting address as a plain string for its per-client login throttling (docs/accounts.md).
 """
 
