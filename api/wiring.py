@@ -45,6 +45,7 @@ from marketplace.money.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Sub
 from marketplace.money.tips import Tips
 from marketplace.money.unlocks import Unlocks, has_unlocked
 from registry.anchoring import Anchorer
+from registry.certificate_verify import Report, verify_certificate
 from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.fingerprint_key import FingerprintKey
 from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
@@ -52,13 +53,14 @@ from registry.keystore import read_or_create_secret
 from registry.models import CertificateState
 from registry.service import Registry
 from registry.signing_keys import SigningKeys
-from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
+from registry.similarity.memory import MemoryLSHIndex
+from registry.similarity.protocol import SimilarityIndex
+from registry.similarity.redis import RedisLSHIndex
 from registry.timestamp import EmbeddedTSA, RemoteTSA, Timestamper
 from registry.trust import Trust
-from registry.verify import Report, verify_certificate
 
 if TYPE_CHECKING:
-    from registry.chain import Web3Chain
+    from registry.chain.web3_chain import Web3Chain
 
 log = logging.getLogger("legato.container")
 
@@ -132,7 +134,8 @@ class Container:
 
     @cached_property
     def chain(self) -> Web3Chain:
-        from registry.chain import Web3Chain, embedded_chain  # web3 and py-evm load only when used
+        from registry.chain.embedded import embedded_chain  # web3 and py-evm load only when used
+        from registry.chain.web3_chain import Web3Chain
 
         s = self.settings
         if s.chain_rpc_url:

@@ -22,7 +22,7 @@ from content.stories import stats_for
 from marketplace.licensing.chain_of_title import sees_terms
 from marketplace.licensing.models import AgreementStatus, LicenseListing, ListingStatus
 from marketplace.licensing.terms import MEDIUM_NAMES, Actor, ChapterRef, Party, WorkInfo, work_id
-from registry.chain import Chain
+from registry.chain.protocol import Chain
 from registry.errors import RegistryError
 from registry.models import CertificateState, Registration
 

@@ -18,9 +18,9 @@ from api.cli.base import app, err, open_container, out
 from api.db import session_scope
 from api.http.errors import error_body
 from api.settings import Settings
+from registry.certificate_verify import ChainReader, verify_certificate
 from registry.errors import PlagiarismSuspected, RegistryError, VerificationError
 from registry.trust import Trust
-from registry.verify import ChainReader, verify_certificate
 
 EXIT_REFUSED = 3
 
@@ -98,7 +98,8 @@ def reader_chain(
 ) -> ChainReader | None:
     """A read-only view of a chain: ``--rpc``; else (``settings`` given: the local deployment) the
     configured node or the embedded chain when it exists. Never creates a chain."""
-    from registry.chain import Web3Chain, embedded_chain
+    from registry.chain.embedded import embedded_chain
+    from registry.chain.web3_chain import Web3Chain
 
     url = rpc or (settings.chain_rpc_url if settings is not None else None)
     if url:

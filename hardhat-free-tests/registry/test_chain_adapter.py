@@ -14,8 +14,9 @@ import pytest
 from eth_account import Account
 from eth_utils import is_checksum_address
 
-from registry.chain import AnchorReceipt, Chain, Web3Chain, embedded_chain, memory_chain
-from registry.chain.embedded import EMBEDDED_CHAIN_ID
+from registry.chain.embedded import EMBEDDED_CHAIN_ID, embedded_chain, memory_chain
+from registry.chain.protocol import AnchorReceipt, Chain
+from registry.chain.web3_chain import Web3Chain
 from registry.errors import ChainError, ChainUnavailable, LicenseOverlap
 from registry.merkle import build_tree, leaf_hash
 

@@ -66,7 +66,7 @@ from marketplace.licensing.terms import (
 from marketplace.money.models import Checkout, CheckoutStatus
 from marketplace.money.payments import CheckoutOrder
 from registry import certificate as cert_mod
-from registry.chain import Chain, LicenseReceipt
+from registry.chain.protocol import Chain, LicenseReceipt
 from registry.db import new_id, utcnow
 from registry.errors import ChainError, PinningUnavailable, Unavailable
 from registry.errors import LicenseOverlap as ChainLicenseOverlap

@@ -27,14 +27,14 @@ from marketplace.licensing.models import AgreementStatus, LicenseAgreement, Lice
 from marketplace.licensing.terms import MEDIA, Actor, WorkCatalog, grant_id, terms_hash, work_id
 from registry import certificate as cert_mod
 from registry.certificate import parse_document
-from registry.chain import LicenseGrant, LicenseReceipt
+from registry.certificate_verify import CheckResult, Report, verify_certificate
+from registry.chain.protocol import ChainReader, LicenseGrant, LicenseReceipt
 from registry.db import utcnow
 from registry.errors import RegistryError, VerificationError
 from registry.ipfs import cid_for_bytes
 from registry.models import CertificateState
 from registry.signing import PlatformKey
 from registry.trust import Trust, check_origin
-from registry.verify import ChainReader, CheckResult, Report, verify_certificate
 
 BUNDLE_SCHEMA = "legato.chain-of-title/v1"
 PUBLIC_STATUSES = (AgreementStatus.active, AgreementStatus.paid_pending_grant, AgreementStatus.reversed)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from asn1crypto import algos, cms, core, parser, tsp
 
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
-TIME_STAMPING_EKU_OID = "1.3.6.1.5.5.7.3.8"
 
 DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
 """Imprint algorithms a Legato TSA accepts; anything else (SHA-1, MD5) is refused with badAlg."""
