@@ -341,6 +341,9 @@ class Web3Chain:
     def set_anchorer(self, account: str, allowed: bool) -> str:
         return self._owner_call(REGISTRY, "setAnchorer", account, allowed)
 
+    def set_granter(self, account: str, allowed: bool) -> str:
+        return self._owner_call(LICENSE_REGISTRY, "setGranter", account, allowed)
+
     def _owner_call(self, name: str, function: str, account: str, allowed: bool) -> str:
         contract = self._contract(name)
         data = contract.encode_abi(function, args=[to_checksum_address(account), allowed])
@@ -430,3 +433,7 @@ class Web3Chain:
         address = str(receipt["contractAddress"])
         log.info("deployed %s at %s on chain %s (%s)", artifact.name, address, self.chain_id(), self.name)
         return address
+
+    def deploy_contracts(self) -> dict[str, str]:
+        """Deploy both contracts afresh (a public chain's first setup, docs/chain.md); their addresses."""
+        return {name: self._deploy(artifact) for name, artifact in self._artifacts.items()}
