@@ -99,7 +99,7 @@ def register(
 
 
 def _pin(trust_source: str | None, registry: str | None, chain: ChainReader | None,
-         wiring: RegistryWiring, public_url: str | None) -> Trust:
+         wiring: RegistryWiring | None, public_url: str | None) -> Trust:
     """What ``legato verify`` pins: the trust document, else the registry address, else the deployment
     in the data dir (refusing to make one up)."""
     if trust_source:
@@ -111,6 +111,7 @@ def _pin(trust_source: str | None, registry: str | None, chain: ChainReader | No
     if registry:
         chain_id = chain.chain_id() if chain is not None else None
         return Trust(registry=registry, chain_id=chain_id, source=f"pinned registry {registry}")
+    assert wiring is not None  # nothing pinned: the local deployment's wiring was opened
     return local_trust(wiring, chain, public_url=public_url)
 
 
@@ -147,17 +148,18 @@ def verify(
     )
 
     settings = Settings()
-    wiring = registry_wiring(settings)
     data = certificate.read_bytes()
     bundle = is_bundle(data)
     local = not (trust or registry)
-    if local:
+    # Only the local deployment needs the wiring (loading it loads the platform: a pinned verify stays quick).
+    wiring = registry_wiring(settings) if local else None
+    if wiring is not None:
         require_deployment(wiring)
     chain: ChainReader | None = None
     try:
         try:
             # In the deployment: its own chain (read-only); pinned elsewhere: only the node given.
-            if local:
+            if wiring is not None:
                 chain = wiring.chain_reader(rpc_url=rpc, license_registry_address=license_registry_of(data))
             elif rpc:
                 chain = chain_reader(rpc_url=rpc, license_registry_address=license_registry_of(data))
