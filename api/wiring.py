@@ -44,22 +44,45 @@ from marketplace.money.tips import Tips
 from marketplace.money.unlocks import Unlocks
 from marketplace.wiring import MarketplaceServices, build_marketplace
 from registry.anchoring import Anchorer
+from registry.certificate_verify import Report, verify_certificate
 from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.fingerprint_key import FingerprintKey
-from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
+from registry.ipfs.protocol import Pinner
 from registry.keystore import read_or_create_secret
 from registry.models import CertificateState
 from registry.service import Registry
 from registry.signing_keys import SigningKeys
-from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
-from registry.timestamp import EmbeddedTSA, RemoteTSA, Timestamper
+from registry.similarity.protocol import SimilarityIndex
+from registry.timestamp.protocol import Timestamper
 from registry.trust import Trust
-from registry.verify import Report, verify_certificate
+from registry.wiring import RegistryWiring, trust_document
 
 if TYPE_CHECKING:
-    from registry.chain import Web3Chain
+    from registry.chain.web3_chain import Web3Chain
 
 log = logging.getLogger("legato.container")
+
+
+def registry_wiring(settings: Settings) -> RegistryWiring:
+    """The registry's part of the settings, as the explicit values ``registry.wiring`` takes. The
+    Container and the CLI's read-only commands (``legato verify``, ``legato trust export``) share it."""
+    s = settings
+    return RegistryWiring(
+        data_dir=s.data_dir,
+        signing_key_pem=s.signing_key.get_secret_value().encode() if s.signing_key is not None else None,
+        tsa_url=s.tsa_url, tsa_cert=s.tsa_cert, tsa_timeout=s.tsa_timeout_seconds,
+        ipfs_api=s.ipfs_api, ipfs_pinning_url=s.ipfs_pinning_url,
+        ipfs_pinning_token=s.ipfs_pinning_token.get_secret_value() if s.ipfs_pinning_token else None,
+        ipfs_gateway_url=s.ipfs_gateway_url,
+        chain_rpc_url=s.chain_rpc_url,
+        chain_private_key=s.chain_private_key.get_secret_value() if s.chain_private_key else None,
+        registry_address=s.registry_address, license_registry_address=s.license_registry_address,
+        chain_confirmations=s.chain_confirmations, chain_tx_timeout=s.chain_tx_timeout_seconds,
+        redis_url=s.redis_url,
+        max_text_chars=s.max_text_chars, block_containment=s.plagiarism_block_containment,
+        block_jaccard=s.plagiarism_block_jaccard,
+        batch_max_size=s.batch_max_size, batch_max_age=timedelta(seconds=s.batch_max_age_seconds),
+    )
 
 
 class Container:
@@ -97,89 +120,45 @@ class Container:
 
     # --- registry ports ------------------------------------------------------------------------
     @cached_property
+    def registry_wiring(self) -> RegistryWiring:
+        """The registry's builder, from these settings (see :func:`registry_wiring`)."""
+        return registry_wiring(self.settings)
+
+    @cached_property
     def signer(self) -> SigningKeys:
         """The platform's signing keys: the newest signs, the retired ones stay published for verifiers."""
-        if self.settings.signing_key is not None:
-            return SigningKeys.from_pem(self.settings.signing_key.get_secret_value().encode())
-        return SigningKeys.from_data_dir(self.settings.data_dir)
+        return self.registry_wiring.signer()
 
     @cached_property
     def timestamper(self) -> Timestamper:
-        s = self.settings
-        if s.tsa_url:
-            roots = [s.tsa_cert.read_bytes()] if s.tsa_cert else []
-            return RemoteTSA(s.tsa_url, roots_pem=roots, timeout=s.tsa_timeout_seconds)
-        return EmbeddedTSA(s.data_dir)
+        return self.registry_wiring.timestamper()
 
     @cached_property
     def pinner(self) -> Pinner:
-        s = self.settings
-        if s.ipfs_api:
-            return KuboPinner(api=s.ipfs_api)
-        blockstore = LocalBlockstore(root=s.data_dir / "ipfs")
-        if s.ipfs_pinning_url:
-            token = s.ipfs_pinning_token.get_secret_value() if s.ipfs_pinning_token else ""
-            origins = [s.ipfs_gateway_url] if s.ipfs_gateway_url else None
-            return PinningServicePinner(
-                endpoint=s.ipfs_pinning_url, token=token, blockstore=blockstore, origins=origins
-            )
-        return blockstore
+        return self.registry_wiring.pinner()
 
     @cached_property
     def chain(self) -> Web3Chain:
-        from registry.chain import Web3Chain, embedded_chain  # web3 and py-evm load only when used
-
-        s = self.settings
-        if s.chain_rpc_url:
-            key = s.chain_private_key.get_secret_value() if s.chain_private_key else None
-            return Web3Chain.from_rpc(
-                s.chain_rpc_url,
-                private_key=key,
-                registry_address=s.registry_address,
-                license_registry_address=s.license_registry_address,
-                confirmations=s.chain_confirmations,
-                tx_timeout=s.chain_tx_timeout_seconds,
-                state_dir=s.data_dir / "chain",
-            )
-        return embedded_chain(s.data_dir, tx_timeout=s.chain_tx_timeout_seconds)
+        return self.registry_wiring.chain()
 
     @cached_property
     def fingerprint_key(self) -> FingerprintKey:
-        """Seals stored fingerprints and keys their signatures; ``keys/fingerprint.key`` in the data dir."""
-        return FingerprintKey.load_or_create(self.settings.data_dir)
+        return self.registry_wiring.fingerprint_key()
 
     @cached_property
     def similarity_index(self) -> SimilarityIndex:
-        key_id = self.fingerprint_key.key_id
-        if self.settings.redis_url:
-            return RedisLSHIndex(url=self.settings.redis_url, key_id=key_id)
-        return MemoryLSHIndex(key_id=key_id)
+        return self.registry_wiring.similarity_index(key_id=self.fingerprint_key.key_id)
 
     @cached_property
     def registry(self) -> Registry:
-        s = self.settings
-        return Registry(
-            timestamper=self.timestamper,
-            signer=self.signer,
-            index=self.similarity_index,
-            pinner=self.pinner,
+        return self.registry_wiring.registry(
+            timestamper=self.timestamper, signer=self.signer, index=self.similarity_index, pinner=self.pinner,
             fingerprint_key=self.fingerprint_key,
-            max_chars=s.max_text_chars,
-            block_containment=s.plagiarism_block_containment,
-            block_jaccard=s.plagiarism_block_jaccard,
-            index_is_shared=bool(s.redis_url),
         )
 
     @cached_property
     def anchorer(self) -> Anchorer:
-        s = self.settings
-        return Anchorer(
-            registry=self.registry,
-            chain=self.chain,
-            pinner=self.pinner,
-            max_size=s.batch_max_size,
-            max_age=timedelta(seconds=s.batch_max_age_seconds),
-        )
+        return self.registry_wiring.anchorer(registry=self.registry, chain=self.chain, pinner=self.pinner)
 
     def base_url(self) -> str:
         """Where this deployment's links point: ``LEGATO_PUBLIC_URL``, else the base URL of the request
@@ -190,16 +169,12 @@ class Container:
         """This deployment's trust document (``GET /.well-known/legato-trust.json``). Built on each call:
         a rotation in another process shows at once. With the chain down it still names the keys and
         the configured addresses."""
-        s = self.settings
-        chain_id, registry, license_registry = None, s.registry_address, s.license_registry_address
-        try:
-            chain_id = self.chain.chain_id()
-            registry, license_registry = self.chain.registry_address(), self.chain.license_registry_address()
-        except (Unavailable, ConfigurationError, ChainError) as e:
-            log.warning("the trust document lacks chain details: %s", e.message)
-        return Trust(keys=self.signer.entries(), tsa_roots_pem=self.timestamper.trust_roots_pem(),
-                     chain_id=chain_id, registry=registry, license_registry=license_registry,
-                     platform=self.base_url(), source="platform's trust")
+        w = self.registry_wiring
+        return trust_document(
+            keys=self.signer, tsa_roots_pem=self.timestamper.trust_roots_pem(), chain=self.chain,
+            registry_address=w.registry_address, license_registry_address=w.license_registry_address,
+            platform=self.base_url(), source="platform's trust",
+        )
 
     def held_certificate(self, certificate_id: str) -> list[bytes] | None:
         """Every state's bytes this deployment issued under ``certificate_id``; None if it holds none."""

@@ -23,7 +23,7 @@ from marketplace.licensing.catalog import ChapterRef, Party, WorkInfo
 from marketplace.licensing.chain_of_title import sees_terms
 from marketplace.licensing.models import AgreementStatus, LicenseListing, ListingStatus
 from marketplace.licensing.terms import MEDIUM_NAMES, Actor, work_id
-from registry.chain.protocol import Chain
+from registry.chain.protocol import ChainReader
 from registry.errors import RegistryError
 from registry.models import CertificateState, Registration
 
@@ -161,7 +161,7 @@ def browse_listings(
 
 
 def ownership(session: Session, *, work: WorkInfo, agreements: list[Any], disputes: list[Any],
-              chain: Callable[[], Chain], actor: Actor) -> dict[str, Any]:
+              chain: Callable[[], ChainReader], actor: Actor) -> dict[str, Any]:
     """Who owns the work and what is already licensed: the author, every published chapter's certificate
     and where it is anchored, the licenses Legato knows (terms only for their parties) and the grants the
     ``LicenseRegistry`` holds — read from the chain itself, so a studio sees what the contract will

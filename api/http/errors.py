@@ -99,6 +99,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "IPFS_UNAVAILABLE": 503,
     "CHAIN_ERROR": 502,
     "LICENSE_OVERLAP": 409,
+    "MALFORMED_TIMESTAMP_MESSAGE": 422,
+    "INCOMPATIBLE_FINGERPRINT": 409,  # fingerprints of other parameters or another key cannot be compared
+    "IPFS_BLOCK_CORRUPT": 503,  # quarantined; the store is repaired when the bytes are added again
+    "CONFIGURATION_ERROR": 500,  # the deployment is misconfigured: a server fault, logged
+    "REGISTRY_ERROR": 500,
     # marketplace
     "INSUFFICIENT_FUNDS": 402,
     "INVALID_STATE_TRANSITION": 409,

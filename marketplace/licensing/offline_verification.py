@@ -25,11 +25,11 @@ from marketplace.licensing.license_documents import (
 from marketplace.licensing.terms import MEDIA, grant_id, terms_hash, work_id
 from registry import certificate as cert_mod
 from registry.certificate import parse_document
-from registry.chain.protocol import Chain
+from registry.certificate_verify import CheckResult, Report, verify_certificate
+from registry.chain.protocol import ChainReader
 from registry.errors import RegistryError, VerificationError
 from registry.ipfs import cid_for_bytes
 from registry.trust import Trust, check_origin
-from registry.verify import CheckResult, Report, verify_certificate
 
 
 def is_bundle(data: bytes) -> bool:
@@ -85,7 +85,7 @@ def _require(condition: bool, message: str) -> None:
         raise VerificationError(message)
 
 
-def verify_bundle(data: bytes, *, chain: Chain | None = None,
+def verify_bundle(data: bytes, *, chain: ChainReader | None = None,
                   tsa_roots_pem: list[bytes] | None = None, trust: Trust | None = None) -> Report:
     """Every document checked on its own, each with its ``origin`` against ``trust``; then the bundle."""
     checks = _Checks()
@@ -178,7 +178,7 @@ def verify_bundle(data: bytes, *, chain: Chain | None = None,
     return checks.report
 
 
-def verify_license(data: bytes, *, chain: Chain | None = None, trust: Trust | None = None,
+def verify_license(data: bytes, *, chain: ChainReader | None = None, trust: Trust | None = None,
                    expected_cid: str | None = None) -> Report:
     """A license certificate on its own (``legato verify license.json``): format, origin, signature,
     terms, grants on chain, CID. The work and receipt checks need the bundle around it and are skipped."""
@@ -195,7 +195,7 @@ def verify_license(data: bytes, *, chain: Chain | None = None, trust: Trust | No
 
 
 def _verify_license(checks: _Checks, entry: dict[str, Any], *, story_id: str | None, contents: dict[str, str],
-                    signers: set[str], grants: set[str], chain: Chain | None, trust: Trust | None,
+                    signers: set[str], grants: set[str], chain: ChainReader | None, trust: Trust | None,
                     label: str | None = None) -> None:
     label = label or f"license {str(entry.get('agreement_id'))[:8]}"
     standalone = story_id is None

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from marketplace.licensing.terms import MEDIA, grant_id, work_id
 from marketplace.money import ledger
 from marketplace.money.models import Checkout
-from registry.chain import Web3Chain
+from registry.chain.web3_chain import Web3Chain
 from registry.db import utcnow
 
 UNREACHABLE = "http://127.0.0.1:9"
