@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.credentials import PasswordHashing, Tokens
 from accounts.service import Accounts
+from ai.translation.jobs import JobRunner
+from ai.translation.protocol import Translator
+from ai.translation.service import Translations
+from ai.wiring import build_translations, build_translator
 from api.db import make_engine, make_session_factory, session_scope
 from api.request_context import current_base_url
 from api.settings import Settings
@@ -399,6 +403,25 @@ class Container:
     def content_cipher(self) -> ContentCipher:
         return ContentCipher(self.content_keyring)
 
+    # --- ai: translation ---------------------------------------------------------------------
+    @cached_property
+    def translator(self) -> Translator:
+        s = self.settings
+        return build_translator(
+            engine=s.translation_engine, url=s.translation_url,
+            api_key=s.translation_api_key.get_secret_value() if s.translation_api_key else None,
+            google_project=s.translation_google_project, timeout_seconds=s.translation_timeout_seconds,
+        )
+
+    @cached_property
+    def translations(self) -> Translations:
+        return build_translations(translator=self.translator, cipher=lambda: self.content_cipher)
+
+    @cached_property
+    def translation_jobs(self) -> JobRunner:
+        return JobRunner(execute=self.translations.execute(self.session_factory),
+                         max_attempts=self.settings.translation_max_attempts)
+
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
         with self.session_factory() as session:
@@ -412,6 +435,7 @@ class Container:
             "chain": lambda: self.chain.health(),
             "tsa": lambda: self.timestamper.health(),
             "ipfs": lambda: self.pinner.health(),
+            "translation": lambda: self.translator.health(),
         }
 
     def describe_adapters(self) -> dict[str, str]:
@@ -423,6 +447,7 @@ class Container:
             "similarity_index": type(self.similarity_index).__name__,
             "payments": self.payment_gateway.name,
             "payouts": self.payout_gateway.name,
+            "translation": self.translator.name,
         }
 
     def log_adapters(self) -> None:
@@ -438,6 +463,7 @@ class Container:
         worker = Worker(self)
         worker.jobs.append(("licensing", self.licensing_round))
         worker.jobs.append(("signing_keys", self.sync_signing_keys))
+        worker.jobs.append(("translations", lambda: self.translation_jobs.run_once(self.session_factory)))
         return worker
 
     def settle_contracts(self) -> None:

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ai.errors import AiError
 from api.http.inputguard import JsonRefused
 from api.request_context import request_id_var
 from marketplace.errors import MarketplaceError
@@ -111,6 +112,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "LISTING_CLOSED": 409,
     "LICENSE_TERM_IN_PAST": 422,
     "LICENSE_TERM_ENDED": 409,
+    # ai (NOT_FOUND, FORBIDDEN, INVALID_REQUEST, INVALID_STATE_TRANSITION above are shared)
+    "TRANSLATION_ENGINE_UNAVAILABLE": 503,
+    "LANGUAGE_PAIR_UNAVAILABLE": 422,
+    "TRANSLATION_PROVIDER_UNAVAILABLE": 503,
+    "TRANSLATION_PROVIDER_ERROR": 502,
+    "TRANSLATION_IN_PROGRESS": 409,
 }
 
 
@@ -170,7 +177,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RegistryError)
     @app.exception_handler(MarketplaceError)
-    async def _domain_error(_: Request, exc: RegistryError | MarketplaceError) -> JSONResponse:
+    @app.exception_handler(AiError)
+    async def _domain_error(_: Request, exc: RegistryError | MarketplaceError | AiError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 500)
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)
