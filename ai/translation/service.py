@@ -63,7 +63,8 @@ class Translations:
         pairs = self.pairs()
         if not pairs:
             raise EngineUnavailable(
-                "No translation engine is available: install Apertium pairs or configure a provider.",
+                "No translation engine is available: install apertium and its pairs (Debian: "
+                "apertium-eng-spa…) or configure a provider.",
                 details={"engine": self.translator.name},
             )
         if Pair(source, target) not in pairs:

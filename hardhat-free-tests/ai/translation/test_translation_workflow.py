@@ -24,10 +24,14 @@ TEXT = (
 
 
 def _publish_chapter(client, h, content=TEXT, price=0):
-    story = client.post("/stories", json={"title": "Salt Roads", "status": "ongoing", "language": "en"},
-                        headers=h).json()
-    chapter = client.post(f"/stories/{story['id']}/chapters",
-                          json={"title": "Market", "content": content, "price_coins": price}, headers=h).json()
+    story = client.post(
+        "/stories", json={"title": "Salt Roads", "status": "ongoing", "language": "en"}, headers=h
+    ).json()
+    chapter = client.post(
+        f"/stories/{story['id']}/chapters",
+        json={"title": "Market", "content": content, "price_coins": price},
+        headers=h,
+    ).json()
     assert client.post(f"/chapters/{chapter['id']}/publish", headers=h).status_code == 200
     return story, chapter
 
@@ -40,8 +44,11 @@ def test_writer_to_reader(client, session, container):
     writer = make_user(session, container)
     h = auth_headers(container, writer)
     story, chapter = _publish_chapter(client, h)
-    g = client.put(f"/stories/{story['id']}/glossary", headers=h,
-                   json={"terms": [{"term": "Kwesi", "translations": {"es": "Kuesi"}}, {"term": "Amara"}]})
+    g = client.put(
+        f"/stories/{story['id']}/glossary",
+        headers=h,
+        json={"terms": [{"term": "Kwesi", "translations": {"es": "Kuesi"}}, {"term": "Amara"}]},
+    )
     assert g.status_code == 200 and g.json()["terms"][0] == {"term": "Kwesi", "translations": {"es": "Kuesi"}}
 
     r = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"}, headers=h)
@@ -49,7 +56,9 @@ def test_writer_to_reader(client, session, container):
     body = r.json()
     tid, job = body["translation"]["id"], body["job"]
     assert body["created"] and body["translation"]["status"] == "drafting" and job["status"] == "queued"
-    again = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es-ES"}, headers=h).json()
+    again = client.post(
+        f"/chapters/{chapter['id']}/translations", json={"language": "es-ES"}, headers=h
+    ).json()
     assert again["translation"]["id"] == tid and again["job"]["id"] == job["id"] and not again["created"]
 
     assert _run_jobs(container)["done"] == 1
@@ -72,8 +81,9 @@ def test_writer_to_reader(client, session, container):
     assert read.status_code == 200 and read.json()["translation"]["review"] == "machine"
 
     # the writer fixes a paragraph and approves the rest: labelled reviewed
-    put = client.put(f"/translations/{tid}", headers=h,
-                     json={"edits": [{"index": 0, "text": fixed}], "review_all": True})
+    put = client.put(
+        f"/translations/{tid}", headers=h, json={"edits": [{"index": 0, "text": fixed}], "review_all": True}
+    )
     assert put.status_code == 200 and put.json()["review"] == "reviewed"
     read = client.get(f"/stories/{story['id']}/chapters/{chapter['id']}?lang=es").json()
     assert read["content"].startswith(fixed) and read["translation"]["label"] == "Reviewed translation"
@@ -104,16 +114,25 @@ def test_only_the_writer_requests_and_strangers_see_nothing(client, session, con
     writer, other = make_user(session, container), make_user(session, container)
     h, ho = auth_headers(container, writer), auth_headers(container, other)
     story, chapter = _publish_chapter(client, h)
-    assert client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"},
-                       headers=ho).status_code == 403
+    assert (
+        client.post(
+            f"/chapters/{chapter['id']}/translations", json={"language": "es"}, headers=ho
+        ).status_code
+        == 403
+    )
     assert client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"}).status_code == 401
-    tid = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"},
-                      headers=h).json()["translation"]["id"]
+    tid = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"}, headers=h).json()[
+        "translation"
+    ]["id"]
     assert client.get(f"/translations/{tid}", headers=ho).status_code == 404
     assert client.put(f"/stories/{story['id']}/glossary", json={"terms": []}, headers=ho).status_code == 403
     # an invited translator may edit, not publish
-    assert client.put(f"/translations/{tid}/translator", json={"username": other.username},
-                      headers=h).status_code == 200
+    assert (
+        client.put(
+            f"/translations/{tid}/translator", json={"username": other.username}, headers=h
+        ).status_code
+        == 200
+    )
     _run_jobs(container)
     assert client.put(f"/translations/{tid}", json={"reviewed": [0]}, headers=ho).status_code == 200
     assert client.post(f"/translations/{tid}/publish", headers=ho).status_code == 403
@@ -126,15 +145,19 @@ def test_pairs_and_errors(client, session, container):
     _, chapter = _publish_chapter(client, h)
     langs = client.get("/translation/languages").json()
     assert langs["engine"] == "apertium" and {"source": "en", "target": "es"} in [
-        {"source": p["source"], "target": p["target"]} for p in langs["pairs"]]
+        {"source": p["source"], "target": p["target"]} for p in langs["pairs"]
+    ]
     r = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "sw"}, headers=h)
     assert r.status_code == 422 and r.json()["error"]["code"] == "LANGUAGE_PAIR_UNAVAILABLE"
     assert {"source": "en", "target": "es"} in r.json()["error"]["details"]["available"]
     for bad in ("", "x", "../etc", "e" * 40, "es\u0000"):
-        assert client.post(f"/chapters/{chapter['id']}/translations", json={"language": bad},
-                           headers=h).status_code in (400, 422)
-    assert client.post(f"/chapters/{chapter['id']}/translations", json={"language": "en"},
-                       headers=h).status_code == 400
+        assert client.post(
+            f"/chapters/{chapter['id']}/translations", json={"language": bad}, headers=h
+        ).status_code in (400, 422)
+    assert (
+        client.post(f"/chapters/{chapter['id']}/translations", json={"language": "en"}, headers=h).status_code
+        == 400
+    )
     detection = client.get(f"/chapters/{chapter['id']}/language", headers=h).json()
     assert detection["declared"] == "en" and detection["detected"] == "en" and not detection["mismatch"]
 
@@ -143,8 +166,9 @@ def test_paid_chapter_translation_follows_the_unlock_rule(client, session, conta
     writer, reader = make_user(session, container), make_user(session, container, role="reader")
     h = auth_headers(container, writer)
     story, chapter = _publish_chapter(client, h, price=5)
-    tid = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"},
-                      headers=h).json()["translation"]["id"]
+    tid = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"}, headers=h).json()[
+        "translation"
+    ]["id"]
     _run_jobs(container)
     assert client.post(f"/translations/{tid}/publish", headers=h).status_code == 200
     url = f"/stories/{story['id']}/chapters/{chapter['id']}?lang=es"
@@ -161,8 +185,12 @@ def test_cancel_a_queued_job(client, session, container):
     _, chapter = _publish_chapter(client, h)
     body = client.post(f"/chapters/{chapter['id']}/translations", json={"language": "es"}, headers=h).json()
     job = body["job"]["id"]
-    assert client.delete(f"/jobs/{job}", headers=auth_headers(container, make_user(session, container))
-                         ).status_code == 404
+    assert (
+        client.delete(
+            f"/jobs/{job}", headers=auth_headers(container, make_user(session, container))
+        ).status_code
+        == 404
+    )
     cancelled = client.delete(f"/jobs/{job}", headers=h)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert client.delete(f"/jobs/{job}", headers=h).status_code == 409
