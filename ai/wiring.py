@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from ai.errors import InvalidRequest
+from ai.translation.models import Translation
 from ai.translation.protocol import Translator
 from ai.translation.service import Translations
 from content.crypto import ContentCipher
+from registry.service import Registry
 
 TRANSLATION_ENGINES = ("apertium", "apertium-apy", "libretranslate", "deepl", "google")
 
@@ -61,5 +65,18 @@ def build_translator(
     )
 
 
-def build_translations(*, translator: Translator, cipher: Callable[[], ContentCipher]) -> Translations:
-    return Translations(translator=translator, cipher=cipher)
+def build_translations(
+    *,
+    translator: Translator,
+    cipher: Callable[[], ContentCipher],
+    registry: Callable[[], Registry] | None = None,
+) -> Translations:
+    """``registry``: when given, a published translation is registered as a derivative work."""
+    on_publish = None
+    if registry is not None:
+        from ai.translation.derivative import register_translation
+
+        def on_publish(session: Session, translation: Translation, text: str) -> None:
+            register_translation(registry(), session, translation, text)
+
+    return Translations(translator=translator, cipher=cipher, on_publish=on_publish)

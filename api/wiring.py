@@ -228,7 +228,18 @@ class Container:
             expected_cid=expected_cid,
             trust=self.trust(),
             held=self.held_certificate,
+            find_original=self.latest_certificate_bytes,
         )
+
+    def latest_certificate_bytes(self, certificate_id: str) -> bytes | None:
+        """The latest state this deployment issued under ``certificate_id`` (a translation's original)."""
+        from registry.errors import NotFound as RegistryNotFound
+
+        with self.session_factory() as session:
+            try:
+                return bytes(self.registry.latest_certificate(session, certificate_id).body)
+            except RegistryNotFound:
+                return None
 
     def certificate_pdf(self, certificate_id: str) -> tuple[bytes, str]:
         """The certificate's latest state as a PDF page, and its CID."""
@@ -415,7 +426,9 @@ class Container:
 
     @cached_property
     def translations(self) -> Translations:
-        return build_translations(translator=self.translator, cipher=lambda: self.content_cipher)
+        return build_translations(
+            translator=self.translator, cipher=lambda: self.content_cipher, registry=lambda: self.registry
+        )
 
     @cached_property
     def translation_jobs(self) -> JobRunner:

@@ -227,7 +227,10 @@ class Registry:
         story_id: str | None = None,
         chapter_id: str | None = None,
         author_signature: str | None = None,
+        derived_from: dict[str, Any] | None = None,
     ) -> Registered:
+        """``derived_from`` marks a derivative work (a translation): the original's certificate id and
+        SHA-256, the translator and the engine, carried into the certificate."""
         prepared = self.prepare(text)
         if author_signature:
             if not author.wallet:
@@ -279,6 +282,7 @@ class Registry:
             minhash=json.dumps({**prepared.fingerprint.params(), "digest": prepared.fingerprint.digest()}),
             leaf_nonce=secrets.token_hex(16),
             version=version,
+            derived_from=json.dumps(derived_from) if derived_from is not None else None,
         )
         session.add(reg)
         session.flush()
@@ -349,6 +353,7 @@ class Registry:
                 "minhash": json.loads(reg.minhash),
             },
             timestamp=json.loads(reg.timestamp_json or "null"),
+            derived_from=json.loads(reg.derived_from) if reg.derived_from else None,
         )
 
     def store_state(
