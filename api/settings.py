@@ -172,6 +172,10 @@ class Settings(BaseSettings):
         None, description="Google Cloud project id (google engine)."
     )
     translation_timeout_seconds: float = Field(30.0, gt=0, description="One engine call's time limit.")
+    plagiarism_pivot_language: str | None = Field(
+        "en", description="Texts in other languages are also checked translated into this one (where the "
+        "translation engine has a pair), so a translated copy is refused; empty: off.",
+    )
     translation_max_attempts: int = Field(
         8, ge=1, le=100,
         description="Tries of a translation job while its engine is down (backoff from 10 s, doubling).",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts.credentials import PasswordHashing, Tokens
 from accounts.service import Accounts
 from ai.translation.jobs import JobRunner
+from ai.translation.pivot import Pivot
 from ai.translation.protocol import Translator
 from ai.translation.service import Translations
 from ai.wiring import build_translations, build_translator
@@ -177,7 +178,14 @@ class Container:
             block_containment=s.plagiarism_block_containment,
             block_jaccard=s.plagiarism_block_jaccard,
             index_is_shared=bool(s.redis_url),
+            pivot=self.plagiarism_pivot,
         )
+
+    @cached_property
+    def plagiarism_pivot(self) -> Pivot | None:
+        """Translated copies: candidates translated to the pivot language before the similarity check."""
+        language = self.settings.plagiarism_pivot_language
+        return Pivot(translator=self.translator, language=language) if language else None
 
     @cached_property
     def anchorer(self) -> Anchorer:
