@@ -36,6 +36,7 @@ CHECKS = (
     "merkle_proof",
     "chain",
     "cid",
+    "derived_from",
 )
 
 

@@ -12,9 +12,18 @@ from typer.testing import CliRunner
 import api.cli.translation as cli_translation
 from ai.translation.apertium import ApertiumTranslator
 from ai.translation.protocol import Pair
-from api.cli.base import app
+from api.cli.base import app, cli_settings
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cli_settings():
+    """``cli_settings`` is read once per process: start and leave it empty so no other CLI test in this
+    process inherits these settings."""
+    cli_settings.cache_clear()
+    yield
+    cli_settings.cache_clear()
 
 
 @pytest.mark.skipif(Pair("en", "es") not in ENGINE.pairs(), reason="apertium-eng-spa is not installed")
