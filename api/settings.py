@@ -156,6 +156,31 @@ class Settings(BaseSettings):
         7, description="An accepted agreement unpaid this long is cancelled and frees its slot."
     )
 
+    # --- translation (ai/translation) ---------------------------------------------------------
+    translation_engine: str = Field(
+        "apertium", description="Translator adapter: apertium (embedded, Debian packages), apertium-apy, "
+        "libretranslate, deepl or google (Cloud Translation v3).",
+    )
+    translation_url: str | None = Field(
+        None, description="Base URL of the translation server (apertium-apy, libretranslate; a DeepL or "
+        "Google endpoint other than the public one).",
+    )
+    translation_api_key: SecretStr | None = Field(
+        None, description="DeepL auth key, LibreTranslate API key, or Google OAuth access token.",
+    )
+    translation_google_project: str | None = Field(
+        None, description="Google Cloud project id (google engine)."
+    )
+    translation_timeout_seconds: float = Field(30.0, gt=0, description="One engine call's time limit.")
+    plagiarism_pivot_language: str | None = Field(
+        "en", description="Texts in other languages are also checked translated into this one (where the "
+        "translation engine has a pair), so a translated copy is refused; empty: off.",
+    )
+    translation_max_attempts: int = Field(
+        8, ge=1, le=100,
+        description="Tries of a translation job while its engine is down (backoff from 10 s, doubling).",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: str | None) -> str | None:

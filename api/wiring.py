@@ -18,6 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from accounts.credentials import AccessTokens
 from accounts.service import Accounts
 from accounts.wiring import build_accounts, jwt_secret
+from ai.translation.jobs import JobRunner
+from ai.translation.pivot import Pivot
+from ai.translation.protocol import Translator
+from ai.translation.service import Translations
+from ai.wiring import build_translations, build_translator
 from api.db import make_engine, make_session_factory
 from api.read_grants import MarketplaceReadGrants
 from api.request_context import current_base_url
@@ -153,8 +158,14 @@ class Container:
     def registry(self) -> Registry:
         return self.registry_wiring.registry(
             timestamper=self.timestamper, signer=self.signer, index=self.similarity_index, pinner=self.pinner,
-            fingerprint_key=self.fingerprint_key,
+            fingerprint_key=self.fingerprint_key, pivot=self.plagiarism_pivot,
         )
+
+    @cached_property
+    def plagiarism_pivot(self) -> Pivot | None:
+        """Translated copies: candidates translated to the pivot language before the similarity check."""
+        language = self.settings.plagiarism_pivot_language
+        return Pivot(translator=self.translator, language=language) if language else None
 
     @cached_property
     def anchorer(self) -> Anchorer:
@@ -194,7 +205,18 @@ class Container:
             expected_cid=expected_cid,
             trust=self.trust(),
             held=self.held_certificate,
+            find_original=self.latest_certificate_bytes,
         )
+
+    def latest_certificate_bytes(self, certificate_id: str) -> bytes | None:
+        """The latest state this deployment issued under ``certificate_id`` (a translation's original)."""
+        from registry.errors import NotFound as RegistryNotFound
+
+        with self.session_factory() as session:
+            try:
+                return bytes(self.registry.latest_certificate(session, certificate_id).body)
+            except RegistryNotFound:
+                return None
 
     def certificate_pdf(self, certificate_id: str) -> tuple[bytes, str]:
         """The certificate's latest state as a PDF page, and its CID."""
@@ -353,6 +375,27 @@ class Container:
         marketplace."""
         return MarketplaceReadGrants(subscriptions=self.subscriptions)
 
+    # --- ai: translation ---------------------------------------------------------------------
+    @cached_property
+    def translator(self) -> Translator:
+        s = self.settings
+        return build_translator(
+            engine=s.translation_engine, url=s.translation_url,
+            api_key=s.translation_api_key.get_secret_value() if s.translation_api_key else None,
+            google_project=s.translation_google_project, timeout_seconds=s.translation_timeout_seconds,
+        )
+
+    @cached_property
+    def translations(self) -> Translations:
+        return build_translations(
+            translator=self.translator, cipher=lambda: self.content_cipher, registry=lambda: self.registry
+        )
+
+    @cached_property
+    def translation_jobs(self) -> JobRunner:
+        return JobRunner(execute=self.translations.execute(self.session_factory),
+                         max_attempts=self.settings.translation_max_attempts)
+
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
         with self.session_factory() as session:
@@ -366,6 +409,7 @@ class Container:
             "chain": lambda: self.chain.health(),
             "tsa": lambda: self.timestamper.health(),
             "ipfs": lambda: self.pinner.health(),
+            "translation": lambda: self.translator.health(),
         }
 
     def describe_adapters(self) -> dict[str, str]:
@@ -377,6 +421,7 @@ class Container:
             "similarity_index": type(self.similarity_index).__name__,
             "payments": self.payment_gateway.name,
             "payouts": self.payout_gateway.name,
+            "translation": self.translator.name,
         }
 
     def log_adapters(self) -> None:
@@ -392,6 +437,7 @@ class Container:
         worker = Worker(self)
         worker.jobs.append(("licensing", self.licensing_round))
         worker.jobs.append(("signing_keys", self.sync_signing_keys))
+        worker.jobs.append(("translations", lambda: self.translation_jobs.run_once(self.session_factory)))
         return worker
 
     def settle_contracts(self) -> None:

@@ -69,9 +69,13 @@ class Parts:
     author: dict[str, Any]
     content: dict[str, Any]
     timestamp: dict[str, Any]
+    # A derivative work (a translation): the original's certificate id and SHA-256, who translated it
+    # and with which engine. Absent from every other certificate, so their bytes are unchanged.
+    derived_from: dict[str, Any] | None = None
 
 
 def build_unsigned(parts: Parts, *, anchor: dict[str, Any] | None = None) -> dict[str, Any]:
+    extra = {"derived_from": parts.derived_from} if parts.derived_from is not None else {}
     return {
         "schema": SCHEMA,
         "id": parts.certificate_id,
@@ -81,6 +85,7 @@ def build_unsigned(parts: Parts, *, anchor: dict[str, Any] | None = None) -> dic
         "author": parts.author,
         "content": parts.content,
         "timestamp": parts.timestamp,
+        **extra,
         "anchor": anchor,
     }
 

@@ -39,6 +39,7 @@ CHECKS = (
     "merkle_proof",
     "chain",
     "cid",
+    "derived_from",
 )
 
 
@@ -91,9 +92,14 @@ def verify_certificate(
     platform_key_id: str | None = None,
     trust: Trust | None = None,
     held: Callable[[str], list[bytes] | None] | None = None,
+    original: bytes | None = None,
+    find_original: Callable[[str], bytes | None] | None = None,
 ) -> Report:
     """``trust`` pins the platform (no trust: ``origin`` fails). ``held`` is a server's own record: the
-    stored bytes of a certificate id, or None when it holds no such id."""
+    stored bytes of a certificate id, or None when it holds no such id. ``original`` is the certificate
+    a derivative work (a translation) names in ``derived_from``: it must verify on its own, under the
+    same pins, and be the one named (id and SHA-256); a server passes ``find_original`` to look it up
+    in its own records."""
     report = Report()
     try:
         cert = cert_mod.parse(data)
@@ -105,6 +111,10 @@ def verify_certificate(
     if tsa_roots_pem is None and trust is not None and trust.tsa_roots_pem:
         tsa_roots_pem = trust.tsa_roots_pem
 
+    def verify_original(original_data: bytes) -> Report:
+        return verify_certificate(original_data, tsa_roots_pem=tsa_roots_pem, chain=chain, trust=trust,
+                                  held=held)
+
     checks: list[tuple[str, Callable[[], tuple[str, str]]]] = [
         ("origin", lambda: _origin(cert, trust, chain, held)),
         ("content_hash", lambda: _content_hash(cert, text)),
@@ -114,6 +124,7 @@ def verify_certificate(
         ("merkle_proof", lambda: _merkle(cert)),
         ("chain", lambda: _chain(cert, chain)),
         ("cid", lambda: _cid(data, cert, expected_cid)),
+        ("derived_from", lambda: _derived_from(cert, original, find_original, verify_original)),
     ]
     for name, run in checks:
         try:
@@ -250,3 +261,28 @@ def _cid(data: bytes, cert: dict[str, Any], expected: str | None) -> tuple[str, 
     if expected != cid:
         raise VerificationError(f"bytes have CID {cid}, expected {expected}")
     return "pass", cid
+
+
+def _derived_from(cert: dict[str, Any], original: bytes | None,
+                  find_original: Callable[[str], bytes | None] | None,
+                  verify: Callable[[bytes], Report]) -> tuple[str, str]:
+    link = cert.get("derived_from")
+    if link is None:
+        return "skip", "not a derivative work"
+    named, sha256 = str(link["certificate_id"]), str(link["sha256"])
+    if original is None and find_original is not None:
+        original = find_original(named[:64])
+    if original is None:
+        raise VerificationError(f"derived from certificate {named}: give the original's certificate "
+                                "(--original) to check the link", check="derived_from")
+    report = verify(original)
+    failed = report.first_failure
+    if failed is not None or report.certificate is None:
+        detail = f"{failed.check}: {failed.detail}" if failed else "unreadable"
+        raise VerificationError(f"the original {named} does not verify ({detail})", check="derived_from")
+    orig = report.certificate
+    if str(orig.get("id")) != named or str(orig.get("content", {}).get("sha256")) != sha256:
+        raise VerificationError(f"the original given is {orig.get('id')}, not the {named} ({sha256[:12]}…) "
+                                "this certificate names", check="derived_from")
+    engine = link.get("engine") or "?"
+    return "pass", f"a translation of {named} (sha256 {sha256[:12]}…, which verifies), engine {engine}"

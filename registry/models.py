@@ -67,6 +67,7 @@ class Registration(Base):
     # Readable: MinHash signatures over keyed shingle hashes, all the index rebuild reads (~2.4 KB).
     fingerprint_signatures: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     minhash: Mapped[str] = mapped_column(Text)  # JSON: parameters and digest, as in the certificate
+    derived_from: Mapped[str | None] = mapped_column(Text)  # JSON: the certificate's derived_from, if any
 
     tsa_token: Mapped[bytes | None] = mapped_column(LargeBinary)
     tsa_gen_time: Mapped[datetime | None]

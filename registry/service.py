@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,8 +88,12 @@ class Registry:
         block_jaccard: float = BLOCK_JACCARD,
         retry_after: timedelta = timedelta(seconds=30),
         index_is_shared: bool = False,
+        pivot: Callable[[str], tuple[str, str] | None] | None = None,
     ) -> None:
         self.timestamper = timestamper
+        # Copies across languages: the candidate text in the pivot language, and the language it was
+        # translated from (None: already in the pivot language, or no pair). Filled by the wiring.
+        self.pivot = pivot
         self.signer = signer
         self.index = index
         self.pinner = pinner
@@ -229,7 +234,10 @@ class Registry:
         story_id: str | None = None,
         chapter_id: str | None = None,
         author_signature: str | None = None,
+        derived_from: dict[str, Any] | None = None,
     ) -> Registered:
+        """``derived_from`` marks a derivative work (a translation): the original's certificate id and
+        SHA-256, the translator and the engine, carried into the certificate."""
         prepared = self.prepare(text)
         if author_signature:
             if not author.wallet:
@@ -256,6 +264,8 @@ class Registry:
                 )
             if work_id is None:
                 work_id = reg.work_id
+        if work_id is None:
+            self._refuse_translated_copy(session, prepared, author, derived_from)
         if work_id is not None:
             version = 1 + (
                 session.scalar(select(func.max(Registration.version)).where(Registration.work_id == work_id))
@@ -281,12 +291,34 @@ class Registry:
             minhash=json.dumps({**prepared.fingerprint.params(), "digest": prepared.fingerprint.digest()}),
             leaf_nonce=secrets.token_hex(16),
             version=version,
+            derived_from=json.dumps(derived_from) if derived_from is not None else None,
         )
         session.add(reg)
         session.flush()
         self.index.add(reg.id, prepared.fingerprint)
         state = self._try_timestamp_and_issue(session, reg)
         return Registered(reg, True, state)
+
+    def _refuse_translated_copy(
+        self, session: Session, prepared: Prepared, author: Author, derived_from: dict[str, Any] | None,
+    ) -> None:
+        """A translation of another author's registered work is a copy: the candidate is translated to
+        the pivot language and checked like any text. A declared derivative of that very original (a
+        translation its author publishes) is not refused by it."""
+        if self.pivot is None:
+            return
+        pivoted = self.pivot(prepared.canonical)
+        if pivoted is None:
+            return
+        pivot_text, language = pivoted
+        original = (derived_from or {}).get("certificate_id")
+        for match, reg in self._matches(session, self.prepare(pivot_text)):
+            if reg.author_id != author.id and reg.certificate_id != original:
+                evidence = {**self._evidence(match, reg), "via_translation": {"from": language}}
+                raise PlagiarismSuspected(
+                    f"This text is a translation of {reg.title!r}, registered earlier by another author.",
+                    details={"prior_registration": reg.id, "evidence": evidence},
+                )
 
     def _try_timestamp_and_issue(self, session: Session, reg: Registration) -> CertificateState | None:
         try:
@@ -351,6 +383,7 @@ class Registry:
                 "minhash": json.loads(reg.minhash),
             },
             timestamp=json.loads(reg.timestamp_json or "null"),
+            derived_from=json.loads(reg.derived_from) if reg.derived_from else None,
         )
 
     def store_state(

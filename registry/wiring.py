@@ -178,7 +178,8 @@ class RegistryWiring:
         return MemoryLSHIndex(key_id=key_id)
 
     def registry(self, *, timestamper: Timestamper, signer: SigningKeys, index: SimilarityIndex,
-                 pinner: Pinner, fingerprint_key: FingerprintKey) -> Registry:
+                 pinner: Pinner, fingerprint_key: FingerprintKey,
+                 pivot: Callable[[str], tuple[str, str] | None] | None = None) -> Registry:
         from registry.service import Registry
 
         thresholds = {name: value for name, value in (("block_containment", self.block_containment),
@@ -186,7 +187,7 @@ class RegistryWiring:
                       if value is not None}
         return Registry(timestamper=timestamper, signer=signer, index=index, pinner=pinner,
                         fingerprint_key=fingerprint_key, max_chars=self.max_text_chars,
-                        index_is_shared=bool(self.redis_url), **thresholds)
+                        index_is_shared=bool(self.redis_url), pivot=pivot, **thresholds)
 
     def anchorer(self, *, registry: Registry, chain: Chain, pinner: Pinner) -> Anchorer:
         from registry.anchoring import Anchorer

@@ -41,6 +41,20 @@ if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
              $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1; }; } \
         || echo "setup: could not install$MISSING_DEBS; certificate PDFs need the Noto fonts" >&2
 fi
+# Apertium and its pairs: the embedded translation engine (ai/translation/apertium.py). Without them the
+# translation routes answer 503 TRANSLATION_ENGINE_UNAVAILABLE and their tests skip.
+TRANSLATION_DEBS=""
+for pkg in apertium apertium-eng-spa apertium-fr-es apertium-es-pt apertium-eng-cat; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || TRANSLATION_DEBS="$TRANSLATION_DEBS $pkg"
+done
+if [ -n "$TRANSLATION_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    echo "setup: installing Debian packages:$TRANSLATION_DEBS" >&2
+    { $SUDO apt-get install -y --no-install-recommends $TRANSLATION_DEBS >/dev/null 2>&1 \
+        || { $SUDO apt-get update >/dev/null 2>&1 && \
+             $SUDO apt-get install -y --no-install-recommends $TRANSLATION_DEBS >/dev/null 2>&1; }; } \
+        || echo "setup: could not install$TRANSLATION_DEBS; translation answers 503 until they are" >&2
+fi
 # wrk (Debian package) drives scripts/bench_http.py; installed when missing and this user may.
 if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "setup: installing wrk (apt-get) for scripts/bench_http.py" >&2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.cli import content, money, registry, server, trust, users
+from api.cli import content, money, registry, server, translation, trust, users
 from api.cli.base import app
 
 

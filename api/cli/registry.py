@@ -132,6 +132,10 @@ def verify(
     ),
     tsa_ca: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Pin the TSA root (PEM)."),
     cid: str | None = typer.Option(None, help="Expected CID of the certificate file (else cid: skip)."),
+    original: Path | None = typer.Option(
+        None, exists=True, dir_okay=False,
+        help="A translation's original certificate (its derived_from): checked on its own and matched.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a list of {check, status, detail}."),
 ) -> None:
     """Check a certificate on its own: origin (against the pinned trust), content hash, signatures,
@@ -178,7 +182,7 @@ def verify(
         else:
             report = verify_certificate(
                 data, text=text.read_bytes() if text else None, tsa_roots_pem=roots, chain=chain,
-                expected_cid=cid, trust=pinned,
+                expected_cid=cid, trust=pinned, original=original.read_bytes() if original else None,
             )
     finally:
         if chain is not None:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accounts.errors import AccountsError, LoginThrottled
+from ai.errors import AiError
 from api.http.inputguard import JsonRefused
 from api.request_context import request_id_var
 from content.errors import ContentError
@@ -134,6 +135,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "MANUSCRIPT_ALREADY_IMPORTED": 409,
     "CONTENT_KEYRING_INVALID": 500,  # the server's key configuration, never the client's fault
     "CIPHERTEXT_INVALID": 500,  # a stored text that does not open: damaged row or lost key
+    # ai (NOT_FOUND, FORBIDDEN, INVALID_REQUEST, INVALID_STATE_TRANSITION above are shared)
+    "TRANSLATION_ENGINE_UNAVAILABLE": 503,
+    "LANGUAGE_PAIR_UNAVAILABLE": 422,
+    "TRANSLATION_PROVIDER_UNAVAILABLE": 503,
+    "TRANSLATION_PROVIDER_ERROR": 502,
+    "TRANSLATION_IN_PROGRESS": 409,
 }
 
 
@@ -182,7 +189,7 @@ _HTTP_CODES = {
 }
 
 
-DomainError = RegistryError | AccountsError | ContentError | MarketplaceError
+DomainError = RegistryError | AccountsError | ContentError | MarketplaceError | AiError
 
 
 def domain_headers(exc: DomainError) -> dict[str, str]:
@@ -205,6 +212,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccountsError)
     @app.exception_handler(ContentError)
     @app.exception_handler(MarketplaceError)
+    @app.exception_handler(AiError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 500)
         if status >= 500:

@@ -123,7 +123,7 @@ class PublicChapterMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and self.cache.enabled:
             m = _CHAPTER_PATH.match(scope["path"])
-            if m is not None:
+            if m is not None and not scope.get("query_string"):  # ?lang= is another text: not cached
                 headers = dict(scope["headers"])
                 hit = None if b"authorization" in headers else self.cache.get(m.group(2))
                 if hit is not None and hit.story_id == m.group(1):

@@ -24,6 +24,7 @@ from api.http.schemas.content import (
     StoryStatusName,
     StoryUpdate,
 )
+from api.http.translated import render_translated
 from api.wiring import Container
 from content import access, chapters, community, importer, stories
 from content.models.stories import Story, StoryStatus
@@ -126,12 +127,16 @@ def list_chapters(story_id: str, session: SessionDep, user: OptionalUser, contai
 )
 def get_chapter(
     story_id: str, chapter_id: str, request: Request, session: SessionDep, user: OptionalUser,
-    container: ContainerDep,
+    container: ContainerDep, lang: Annotated[str | None, Query(min_length=2, max_length=35)] = None,
 ) -> Response:
     """The chapter, with its text when the caller may read it. Every answer has an ``ETag`` (send it
     back in ``If-None-Match`` for a bodiless 304); a published free chapter read without a token is
     ``Cache-Control: public`` and kept for a few seconds, served from memory in front of the router
-    (api/http/public_cache.py)."""
+    (api/http/public_cache.py). ``?lang=es`` reads the chapter's published Spanish translation under
+    the chapter's own unlock rule, labelled with whether anyone reviewed it (api/http/translated.py)."""
+    if lang is not None:
+        body = render_translated(session, container, user, story_id, chapter_id, lang)
+        return _conditional(request, body, etag_of(body), PRIVATE)
     cache: PublicChapterCache = request.app.state.public_chapters
     generation = cache.generation()
     body, public = _render_chapter(session, container, user, story_id, chapter_id)

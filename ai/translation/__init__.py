@@ -1,0 +1,1 @@
+"""Machine translation that writers control: drafts, quality checks, review, sync with the original."""
