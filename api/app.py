@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.concurrency import DbGate, ReaderRetryMiddleware
 from api.container import Container
@@ -35,6 +36,7 @@ from api.routers import (
 )
 from api.routers.docs import install_docs
 from api.settings import Settings
+from api.web import install_web
 
 log = logging.getLogger("legato.app")
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.public_chapters.watch(container.engine)
     install_error_handlers(app)
     install_docs(app)
+    install_web(app)  # before the JSON routes: /search and /verify/{id} answer browsers with HTML
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
@@ -89,4 +92,5 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.add_middleware(PublicChapterMiddleware, cache=app.state.public_chapters)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     return app

@@ -1,0 +1,23 @@
+"""Legato in the browser: server-rendered pages, a little JavaScript, offline reading.
+
+``install_web(app)`` adds the pages, their static files, the service worker and the manifest to the
+FastAPI app. Pages come before the JSON routes so that the two paths they share (``/search``,
+``/verify/{id}``) can answer a browser with HTML; every other client falls through to the JSON API.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.web import pages
+from api.web.assets import STATIC, CachedStatic, static_url
+from api.web.assets import router as assets_router
+
+
+def install_web(app: FastAPI) -> None:
+    from api.web import routes_account, routes_read, routes_verify
+
+    pages.env.globals["static"] = static_url
+    for router in (assets_router, routes_account.router, routes_read.router, routes_verify.router):
+        app.include_router(router)
+    app.mount("/static", CachedStatic(directory=STATIC), name="static")

@@ -1,0 +1,44 @@
+"""The web pages' one doorway into the rest of Legato.
+
+Pages call the same domain services the JSON routers call (through the :class:`Container`), never the
+JSON API over HTTP. Every name the pages need from outside ``api/web`` is imported here and only here,
+so a move of the modules underneath (the architecture issue) is one file to fix, not twenty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.container import Container
+from api.content import access, chapters, community, reading, search, social, stories
+from api.content.pagination import MAX_LIMIT
+from api.db import ReaderWrote
+from api.deps import ContainerDep, SessionDep
+from api.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from api.models.accounts import Role, User
+from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
+from api.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.security import TokenError, client_address
+from marketplace.errors import MarketplaceError
+from registry.errors import RegistryError
+from registry.verify import Report
+
+__all__ = [
+    "LANGUAGE_PATTERN", "MAX_LIMIT", "USERNAME_PATTERN", "ApiError", "BadRequest", "Chapter", "ChapterStatus",
+    "Container", "ContainerDep", "Forbidden", "NotFound", "ProfileIn", "ReaderWrote", "RegisterIn", "Report",
+    "Role", "SessionDep", "Story", "StoryStatus", "TokenError", "Unauthorized", "User", "access", "chapters",
+    "client_address", "community", "error_status", "reading", "search", "social", "stories",
+]
+
+
+def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | None:
+    """(status, code, message, details) of an error a client caused, as the JSON API would answer it;
+    None for a server fault. Kept here because where statuses live moves with the architecture."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, exc.message, exc.details
+    if isinstance(exc, RegistryError | MarketplaceError):
+        status = STATUS_BY_CODE.get(exc.code, 500)
+        if status >= 500:
+            return None
+        return status, exc.code, exc.message, exc.details
+    return None
