@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.container import Container
-from api.content import access, chapters, community, reading, search, social, stories
-from api.content.pagination import MAX_LIMIT
+from accounts.credentials import TokenError, client_address
+from accounts.models import Role, User
 from api.db import ReaderWrote
-from api.deps import ContainerDep, SessionDep
-from api.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
-from api.models.accounts import Role, User
-from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
-from api.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
-from api.security import TokenError, client_address
+from api.http.deps import ContainerDep, SessionDep
+from api.http.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.wiring import Container
+from content import access, chapters, community, reading, search, social, stories
+from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
+from content.pagination import MAX_LIMIT
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
 from registry.verify import Report

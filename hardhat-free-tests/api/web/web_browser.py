@@ -24,10 +24,10 @@ import uvicorn
 from conftest import TEST_DATABASE_URL, make_settings, own_schema_engine
 from sqlalchemy import Engine
 
-from api.app import create_app
-from api.container import Container
 from api.db import make_engine
+from api.http.app import create_app
 from api.migrate import upgrade
+from api.wiring import Container
 
 CHROMIUM = os.environ.get("LEGATO_TEST_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[3]
