@@ -29,7 +29,8 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 def _copy_tree(dest: Path) -> None:
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
+        shutil.copytree(ROOT / package, dest / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "migrations"))
     shutil.copy(ROOT / "pyproject.toml", dest / "pyproject.toml")
 
 
@@ -58,7 +59,9 @@ def test_the_tree_keeps_every_import_contract(tree_copy: Path) -> None:
     ("marketplace/money/tips.py", "import marketplace.licensing.offers",
      "marketplace.money is not allowed to import marketplace.licensing"),
 ])
-def test_a_wrong_import_breaks_a_contract(tmp_path: Path, module: str, bad_import: str, complaint: str) -> None:
+def test_a_wrong_import_breaks_a_contract(
+    tmp_path: Path, module: str, bad_import: str, complaint: str
+) -> None:
     _copy_tree(tmp_path)
     target = tmp_path / module
     target.write_text(target.read_text() + f"\n{bad_import}  # deliberately wrong\n")
