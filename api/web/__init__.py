@@ -20,4 +20,14 @@ def install_web(app: FastAPI) -> None:
     pages.env.globals["static"] = static_url
     for router in (assets_router, routes_account.router, routes_read.router, routes_verify.router):
         app.include_router(router)
+    _install_part2(app)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")
+
+
+def _install_part2(app: FastAPI) -> None:
+    """The writer dashboard, the studio, admin and the wallet (with the gateway's way back)."""
+    from api.web import routes_admin, routes_studio, routes_wallet, routes_write, routes_write_market
+
+    for router in (routes_write.router, routes_write_market.router, routes_studio.router, routes_admin.router,
+                   routes_wallet.router, routes_wallet.gateway_return, routes_wallet.gateway_confirm):
+        app.include_router(router)

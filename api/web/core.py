@@ -15,11 +15,32 @@ from api.db import ReaderWrote
 from api.http.deps import ContainerDep, SessionDep
 from api.http.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
 from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.http.schemas.content import MAX_CHAPTER_CHARS, MAX_PRICE_COINS, StoryIn, StoryUpdate
+from api.http.schemas.marketplace import ListingIn, TermsIn
 from api.wiring import Container
-from content import access, chapters, community, reading, search, social, stories
-from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
+from api.works import SORTS as LISTING_SORTS
+from api.works import browse_listings, metrics_for, ownership
+from content import (
+    access,
+    chapters,
+    community,
+    importer,
+    moderation,
+    publishing,
+    reading,
+    search,
+    social,
+    stories,
+)
+from content.models.community import ReportStatus, ReportTarget
+from content.models.stories import Chapter, ChapterStatus, ChapterVersion, Story, StoryStatus
 from content.pagination import MAX_LIMIT
 from marketplace.errors import MarketplaceError
+from marketplace.licensing.disputes import Ruling
+from marketplace.licensing.listings import public_work
+from marketplace.licensing.models import AgreementStatus, DisputeStatus, LicenseListing, OfferStatus
+from marketplace.licensing.offers import LIVE, Action, answerer
+from marketplace.licensing.terms import Actor
 from registry.errors import RegistryError
 from registry.verify import Report
 
@@ -29,6 +50,18 @@ __all__ = [
     "Role", "SessionDep", "Story", "StoryStatus", "TokenError", "Unauthorized", "User", "access", "chapters",
     "client_address", "community", "error_status", "reading", "search", "social", "stories",
 ]
+# Part 2 (the writer dashboard, the studio, admin and the wallet): the same services the JSON routers call.
+__all__ += [  # kept apart from part 1's list, so the two grow without colliding
+    "LISTING_SORTS", "LIVE", "MAX_CHAPTER_CHARS", "MAX_PRICE_COINS", "Action", "Actor", "AgreementStatus",
+    "ChapterVersion", "DisputeStatus", "LicenseListing", "ListingIn", "OfferStatus", "ReportStatus",
+    "ReportTarget", "Ruling", "StoryIn", "StoryUpdate", "TermsIn", "actor_of", "answerer",
+    "browse_listings", "importer", "metrics_for", "moderation", "ownership", "public_work", "publishing",
+]
+
+
+def actor_of(user: User) -> Actor:
+    """The marketplace's view of a signed-in user, built exactly as the JSON marketplace router builds it."""
+    return Actor(id=user.id, is_admin=user.role == Role.admin)
 
 
 def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | None:

@@ -1,7 +1,7 @@
 """Interface languages: Babel message catalogs read once at start, the language of each request, and
 dates and numbers written the way that language writes them.
 
-Catalogs are the ``.po`` files themselves (``locales/<lang>/LC_MESSAGES/messages.po``), read with Babel
+Catalogs are the ``.po`` files themselves (``locales/<lang>/LC_MESSAGES/*.po``), read with Babel
 at start, so there is no compile step to forget. Adding a language is adding a catalog: the list of
 languages is the list of folders. Arabic is right-to-left; the layout flips on ``dir="rtl"``.
 """
@@ -32,12 +32,14 @@ def catalogs() -> dict[str, dict[str, str]]:
     """Every language with a catalog, msgid → translation (untranslated and fuzzy entries left out, so
     they fall back to English rather than to an empty string)."""
     out: dict[str, dict[str, str]] = {DEFAULT: {}}
-    for po in sorted(LOCALES_DIR.glob("*/LC_MESSAGES/messages.po")):
+    # Every ``*.po`` of a language is read and merged (``messages.po``, ``studio.po``…), so each part of
+    # the interface keeps its own catalog file.
+    for po in sorted(LOCALES_DIR.glob("*/LC_MESSAGES/*.po")):
         lang = po.parent.parent.name
         with po.open("rb") as f:
             catalog = read_po(f, locale=lang)
-        out[lang] = {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)
-                     and m.string and not m.fuzzy}
+        out.setdefault(lang, {}).update({m.id: m.string for m in catalog if m.id and isinstance(m.id, str)
+                                         and m.string and not m.fuzzy})
     return out
 
 

@@ -1,0 +1,84 @@
+"""What the writer, studio, admin and wallet pages share: who may open them, how form values become the
+JSON API's own schemas, and money written the reader's way.
+
+Roles are checked exactly as the JSON API's dependencies check them (``api/http/deps.require_role``:
+the named roles, and admins always); the object-level rules (whose story, whose offer) are left to the
+same service calls the routers make, so a page can never allow what the API refuses.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from babel.numbers import format_currency
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse, Response
+
+from api.web.core import Role, User
+from api.web.pages import Web, field
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def gate(web: Web, *roles: str) -> Response | None:
+    """None when the signed-in user may open the page; the sign-in page for a visitor. Another role is
+    a 403 page (admins pass every role check, as on the JSON API)."""
+    if web.user is None:
+        return web.login_first()
+    if roles and web.user.role.value not in roles and web.user.role != Role.admin:
+        raise HTTPException(403, "This page is for another kind of account.")
+    return None
+
+
+def me(web: Web) -> User:
+    """The signed-in user, once :func:`gate` let the request through."""
+    if web.user is None:  # pragma: no cover - gate() ran first
+        raise HTTPException(401, "Please sign in.")
+    return web.user
+
+
+def schema(model: type[M], **values: Any) -> M:
+    """Form values through the JSON API's schema for the same action, so both doors accept the same
+    input; a refusal is a 422 page naming the fields (never a 500)."""
+    try:
+        return model(**values)
+    except ValidationError as e:
+        names = sorted({str(err["loc"][0]) for err in e.errors() if err.get("loc")})
+        raise HTTPException(422, "Some of the values sent are not valid: " + ", ".join(names) + ".") from e
+
+
+def number(data: FormData, name: str, *, default: int | None = None, maximum: int = 10**12) -> int | None:
+    """A whole number field; empty means ``default``; anything else is a 422 page."""
+    raw = field(data, name, max_chars=20).strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > maximum:
+        raise HTTPException(422, f"The field {name} must be a whole number.")
+    return int(raw)
+
+
+def cents(data: FormData, name: str, *, required: bool = True) -> int | None:
+    """An amount typed as ``12`` or ``12.50`` (dollars), as integer cents; 422 when it is not one."""
+    raw = field(data, name, max_chars=20).strip().replace(",", "")
+    if not raw:
+        if required:
+            raise HTTPException(422, f"The field {name} is required.")
+        return None
+    whole, _, frac = raw.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)) or len(whole) > 10:
+        raise HTTPException(422, f"The field {name} must be an amount like 12.50.")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def money(web: Web, amount_cents: int | None, currency: str = "USD") -> str:
+    if amount_cents is None:
+        return ""
+    return format_currency(Decimal(amount_cents) / 100, currency, locale=web.tr.lang)
+
+
+def render(web: Web, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    """``web.render`` plus the helpers these pages use (money, roles)."""
+    return web.render(template, status, money=lambda c, cur="USD": money(web, c, cur), **values)
