@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from babel.numbers import format_currency
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
@@ -48,6 +48,19 @@ def schema(model: type[M], **values: Any) -> M:
     except ValidationError as e:
         names = sorted({str(err["loc"][0]) for err in e.errors() if err.get("loc")})
         raise HTTPException(422, "Some of the values sent are not valid: " + ", ".join(names) + ".") from e
+
+
+def long_text(data: FormData, name: str, *, max_chars: int) -> str:
+    """A chapter's text: ``pages.field`` caps every field at 20,000 characters, far below a chapter's
+    limit (the JSON API's ``MAX_CHAPTER_CHARS``), so the text is read here with the same checks."""
+    value = data.get(name)
+    if value is None or isinstance(value, UploadFile):
+        return ""
+    if "\x00" in value:
+        raise HTTPException(400, "A field holds a NUL character.")
+    if len(value) > max_chars:
+        raise HTTPException(400, f"The field {name} is too long (at most {max_chars} characters).")
+    return value
 
 
 def number(data: FormData, name: str, *, default: int | None = None, maximum: int = 10**12) -> int | None:

@@ -33,7 +33,7 @@ from api.web.core import (
     publishing,
     stories,
 )
-from api.web.gate import gate, me, number, render, schema
+from api.web.gate import gate, long_text, me, number, render, schema
 from api.web.pages import PageRoute, Web, WebDep, field, form
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -111,7 +111,7 @@ async def create_chapter(story_id: str, request: Request, web: WebDep) -> Respon
     data = await form(request)
     story = access.editable_story(web.db, story_id, me(web), for_update=True)
     title = field(data, "title", max_chars=300).strip() or web._("Untitled chapter")
-    content = field(data, "content", max_chars=MAX_CHAPTER_CHARS) or title
+    content = long_text(data, "content", max_chars=MAX_CHAPTER_CHARS) or title
     chapter = chapters.create_chapter(web.db, web.container.content_cipher, story, title=title,
                                       content=content, price_coins=0)
     return web.redirect(f"/write/c/{chapter.id}")
@@ -163,7 +163,7 @@ async def save_chapter(chapter_id: str, request: Request, web: WebDep) -> Respon
     data = await form(request)
     chapter, story = access.editable_chapter(web.db, chapter_id, me(web))
     title = field(data, "title", max_chars=300).strip()
-    content = field(data, "content", max_chars=MAX_CHAPTER_CHARS)
+    content = long_text(data, "content", max_chars=MAX_CHAPTER_CHARS)
     if field(data, "action", max_chars=20) == "preview":
         return _editor(web, chapter_id, preview=render_markdown(content),
                        draft={"title": title, "content": content})
@@ -187,7 +187,7 @@ async def autosave(chapter_id: str, request: Request, web: WebDep) -> Response:
     chapter, story = access.editable_chapter(web.db, chapter_id, web.user)
     if chapter.status == ChapterStatus.published:
         raise HTTPException(409, "A published chapter is saved with the Save button.")
-    content = field(data, "content", max_chars=MAX_CHAPTER_CHARS)
+    content = long_text(data, "content", max_chars=MAX_CHAPTER_CHARS)
     title = field(data, "title", max_chars=300).strip() or None
     chapters.update_chapter(web.db, web.container.content_cipher, chapter, story, actor=web.user,
                             registry=None, title=title, content=content if content.strip() else None)
@@ -200,7 +200,7 @@ async def preview(request: Request, web: WebDep) -> Response:
     if web.user is None:
         raise HTTPException(401, "Please sign in.")
     data = await form(request)
-    return HTMLResponse(str(render_markdown(field(data, "content", max_chars=MAX_CHAPTER_CHARS))))
+    return HTMLResponse(str(render_markdown(long_text(data, "content", max_chars=MAX_CHAPTER_CHARS))))
 
 
 @router.post("/write/c/{chapter_id}/publish")

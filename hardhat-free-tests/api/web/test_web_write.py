@@ -189,3 +189,23 @@ def test_part2_pages_are_translated_in_every_language() -> None:
             assert placeholders == sorted(re.findall(r"%\(\w+\)s", known[lang][msgid])), (lang, msgid)
     page = i18n.Translator("fr").gettext("Pay %(fee)s", fee="12 $")
     assert page == "Payer 12 $"
+
+
+def test_long_chapters_and_strict_pages(client: TestClient) -> None:
+    """A chapter longer than an ordinary form field saves whole; every part-2 page keeps the strict CSP
+    (no inline script, no ``on*=`` handler)."""
+    signup(client, "novelist")
+    story_id = new_story(client)
+    long_text = (TEXT + "\n\n") * 120  # about 100,000 characters
+    chapter_id = new_chapter(client, story_id, "Long", long_text)
+    assert len(long_text) > 60_000 and long_text.strip()[-40:] in client.get(f"/write/c/{chapter_id}",
+                                                                             headers=HTML).text
+    post(client, f"/write/c/{chapter_id}", {"title": "Long", "content": "x" * 500_001, "action": "save"},
+         expect=400)
+    for path in ("/write", f"/write/s/{story_id}", f"/write/c/{chapter_id}", "/write/earnings",
+                 "/write/offers", "/wallet", "/studio", "/admin"):
+        r = client.get(path, headers=HTML)
+        assert r.status_code == (403 if path == "/admin" else 200), path
+        assert "unsafe-inline" not in r.headers["content-security-policy"]
+        assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", r.text), path
+        assert not re.search(r"\son[a-z]+=", r.text), path
