@@ -1,5 +1,6 @@
 """What the writer, studio, admin and wallet pages share: who may open them, how form values become the
-JSON API's own schemas, and money written the reader's way.
+JSON API's own schemas, money written the reader's way, and the licensing deals both parties look at
+(the writer from ``/write/offers``, the studio from ``/studio/deals``).
 
 Roles are checked exactly as the JSON API's dependencies check them (``api/http/deps.require_role``:
 the named roles, and admins always); the object-level rules (whose story, whose offer) are left to the
@@ -13,14 +14,16 @@ from typing import Any, TypeVar
 
 from babel.numbers import format_currency
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
-from api.web.core import Role, User
+from api.web.core import Actor, LicenseListing, Role, Story, User
 from api.web.pages import Web, field
 
 M = TypeVar("M", bound=BaseModel)
+MEDIA = ("film", "tv", "games", "audio", "print", "translation")  # marketplace.licensing.terms.MEDIA
 
 
 def gate(web: Web, *roles: str) -> Response | None:
@@ -95,3 +98,22 @@ def money(web: Web, amount_cents: int | None, currency: str = "USD") -> str:
 def render(web: Web, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     """``web.render`` plus the helpers these pages use (money, roles)."""
     return web.render(template, status, money=lambda c, cur="USD": money(web, c, cur), **values)
+
+
+# --- licensing deals, as both parties see them ------------------------------------------------------
+def my_listings(web: Web, writer_id: str) -> list[tuple[LicenseListing, Story | None]]:
+    rows = web.db.scalars(select(LicenseListing).where(LicenseListing.writer_id == writer_id)
+                          .order_by(LicenseListing.created_at.desc()).limit(100))
+    return [(listing, web.db.get(Story, listing.story_id)) for listing in rows]
+
+
+def agreement_rows(web: Web, actor: Actor) -> list[dict[str, Any]]:
+    """Agreements the actor is a party to, with the checkout state and the license certificate."""
+    out = []
+    for a in web.container.agreements.list_for(web.db, actor=actor):
+        checkout = web.container.agreements.checkout_of(web.db, a)
+        story = web.db.get(Story, a.story_id)
+        out.append({"agreement": a, "terms": a.terms_document["terms"], "title": story.title if story else "",
+                    "checkout": checkout.status.value if checkout else None,
+                    "certificate": web.container.agreements.certificate(web.db, a.id)})
+    return out

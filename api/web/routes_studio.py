@@ -11,10 +11,8 @@ local confirm page otherwise) and comes back to the agreement page.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -23,7 +21,6 @@ from api.web.core import (
     LIVE,
     Action,
     Actor,
-    LicenseListing,
     Story,
     TermsIn,
     User,
@@ -33,31 +30,12 @@ from api.web.core import (
     ownership,
     public_work,
 )
-from api.web.gate import cents, gate, me, number, render, schema
-from api.web.pages import PageRoute, Web, WebDep, field, form
-from api.web.routes_write_market import MEDIA
+from api.web.gate import MEDIA, agreement_rows, cents, gate, me, number, render, schema
+from api.web.pages import PageRoute, WebDep, field, form
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 ANONYMOUS = Actor(id="")
 PAGE = 20
-
-
-def my_listings(web: Web, writer_id: str) -> list[tuple[LicenseListing, Story | None]]:
-    rows = web.db.scalars(select(LicenseListing).where(LicenseListing.writer_id == writer_id)
-                          .order_by(LicenseListing.created_at.desc()).limit(100))
-    return [(listing, web.db.get(Story, listing.story_id)) for listing in rows]
-
-
-def agreement_rows(web: Web, actor: Actor) -> list[dict[str, Any]]:
-    """Agreements the actor is a party to, with the checkout state and the license certificate."""
-    out = []
-    for a in web.container.agreements.list_for(web.db, actor=actor):
-        checkout = web.container.agreements.checkout_of(web.db, a)
-        story = web.db.get(Story, a.story_id)
-        out.append({"agreement": a, "terms": a.terms_document["terms"], "title": story.title if story else "",
-                    "checkout": checkout.status.value if checkout else None,
-                    "certificate": web.container.agreements.certificate(web.db, a.id)})
-    return out
 
 
 @router.get("/studio")

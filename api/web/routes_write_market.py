@@ -13,11 +13,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from api.web.core import LIVE, Action, ListingIn, actor_of, answerer
-from api.web.gate import cents, gate, me, render, schema
+from api.web.gate import MEDIA, agreement_rows, cents, gate, me, my_listings, render, schema
 from api.web.pages import PageRoute, WebDep, field, form
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-MEDIA = ("film", "tv", "games", "audio", "print", "translation")
 
 
 @router.get("/write/earnings")
@@ -84,8 +83,6 @@ def offers(web: WebDep, done: str = "") -> Response:
     """Offers on my listings, the ones waiting for my answer first, and my agreements."""
     if (stop := gate(web, "writer")) is not None:
         return stop
-    from api.web.routes_studio import agreement_rows, my_listings
-
     actor = actor_of(me(web))
     received = [o for o in web.container.offers.list_for(web.db, actor=actor) if o.writer_id == actor.id]
     received.sort(key=lambda o: (not (o.status in LIVE and answerer(o) == "writer"),))

@@ -206,6 +206,13 @@ def test_coins_from_the_wallet(page: Any, live: Live) -> None:
     page.get_by_text("Payment received: 550 coins added.").wait_for()
     assert page.get_attribute("[data-coins]", "data-coins") == "550"
     checked(page, "/wallet after payment")
+    # the same page in Arabic: right to left, translated, still accessible
+    page.locator("#footer-language").select_option("ar")
+    page.locator("footer button[type=submit]").click()
+    page.wait_for_url("**/wallet")
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_by_role("heading", name="شراء عملات").count() == 1
+    checked(page, "/wallet in Arabic")
     assert seen == []
 
 
