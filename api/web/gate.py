@@ -9,6 +9,7 @@ same service calls the routers make, so a page can never allow what the API refu
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -77,8 +78,16 @@ def number(data: FormData, name: str, *, default: int | None = None, maximum: in
 
 
 def cents(data: FormData, name: str, *, required: bool = True) -> int | None:
-    """An amount typed as ``12`` or ``12.50`` (dollars), as integer cents; 422 when it is not one."""
-    raw = field(data, name, max_chars=20).strip().replace(",", "")
+    """An amount typed as ``12``, ``12.50``, ``12,50`` or ``12,345.67`` (dollars), as integer cents; 422
+    when it is not one. A lone comma before one or two digits is a decimal comma, never a thousands
+    separator, so "12,50" is twelve dollars fifty and not twelve hundred and fifty."""
+    raw = "".join(field(data, name, max_chars=20).split())
+    if "," in raw and "." not in raw and re.fullmatch(r"\d+,\d{1,2}", raw):
+        raw = raw.replace(",", ".")  # "12,50": a decimal comma, as French, Swahili and Hausa write it
+    if "," in raw:
+        if not re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d*)?", raw):
+            raise HTTPException(422, f"The field {name} must be an amount like 12.50.")
+        raw = raw.replace(",", "")  # "12,345.67": thousands separators
     if not raw:
         if required:
             raise HTTPException(422, f"The field {name} is required.")

@@ -225,7 +225,8 @@ async def schedule(chapter_id: str, request: Request, web: WebDep) -> Response:
     else:
         raw = field(data, "publish_at", max_chars=30).strip()
         try:
-            when = datetime.fromisoformat(raw).replace(tzinfo=UTC)
+            when = datetime.fromisoformat(raw)
+            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         except ValueError:
             raise HTTPException(422, "Give the publish time as a date and time (UTC).") from None
         publishing.schedule(chapter, when)

@@ -209,3 +209,22 @@ def test_long_chapters_and_strict_pages(client: TestClient) -> None:
         assert "unsafe-inline" not in r.headers["content-security-policy"]
         assert not re.search(r"<script(?![^>]*\bsrc=\"/static/)", r.text), path
         assert not re.search(r"\son[a-z]+=", r.text), path
+
+
+@pytest.mark.parametrize(("typed", "cents"), [
+    ("12", 1200), ("12.5", 1250), ("12.50", 1250), ("12,50", 1250), ("12,345.67", 1_234_567),
+    ("12 345", 1_234_500), ("0.07", 7), ("", None), ("1.234", "422"), ("abc", "422"), ("-3", "422"),
+    ("12,5,0", "422"),
+])
+def test_amounts_as_people_type_them(typed: str, cents: object) -> None:
+    from starlette.datastructures import FormData
+    from starlette.exceptions import HTTPException
+
+    from api.web.gate import cents as parse
+
+    if cents == "422":
+        with pytest.raises(HTTPException) as e:
+            parse(FormData({"fee": typed}), "fee", required=False)
+        assert e.value.status_code == 422
+    else:
+        assert parse(FormData({"fee": typed}), "fee", required=False) == cents
