@@ -20,12 +20,15 @@ fi
 # test rebuild contracts/build/ from source; Hardhat is the JSON-RPC node the trust tests run forgeries
 # against (test_hostile_trust_hardhat.py). Optional: without npm those tests skip. One npm command for
 # both, since an install of one alone prunes the other.
+# axe-core (the accessibility checker the browser tests inject into each page) rides on the same command.
 if command -v npm >/dev/null 2>&1 && { [ ! -f .tools/node_modules/solc/package.json ] \
-        || [ ! -f .tools/node_modules/hardhat/package.json ]; }; then
-    echo "setup: installing solcjs and hardhat into .tools/" >&2
+        || [ ! -f .tools/node_modules/hardhat/package.json ] \
+        || [ ! -f .tools/node_modules/axe-core/axe.min.js ]; }; then
+    echo "setup: installing solcjs, hardhat and axe-core into .tools/" >&2
     mkdir -p .tools
     (cd .tools && npm install --silent --no-audit --no-fund --no-save solc@0.8.28 hardhat@2.22.19 \
-        >/dev/null 2>&1) || echo "setup: npm solc/hardhat not installed; artifacts not rebuilt, node tests skip" >&2
+        axe-core@4.10.2 >/dev/null 2>&1) \
+        || echo "setup: npm solc/hardhat/axe-core not installed; artifacts not rebuilt, node and axe tests skip" >&2
 fi
 # Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
 # that its test reads the PDF back with. Installed only when missing, and only where apt-get can run.
@@ -54,6 +57,17 @@ if [ -n "$TRANSLATION_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
         || { $SUDO apt-get update >/dev/null 2>&1 && \
              $SUDO apt-get install -y --no-install-recommends $TRANSLATION_DEBS >/dev/null 2>&1; }; } \
         || echo "setup: could not install$TRANSLATION_DEBS; translation answers 503 until they are" >&2
+fi
+# Chromium (Debian package) is the browser the web journeys drive through Playwright for Python, launched
+# at /usr/bin/chromium (never `playwright install`). Installed when missing and this user may; without it
+# the browser tests skip and say why.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+    echo "setup: installing Debian package: chromium (for the browser tests)" >&2
+    { $SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+        || { $SUDO apt-get update >/dev/null 2>&1 && \
+             $SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; } \
+        || echo "setup: could not install chromium; the browser tests skip" >&2
 fi
 # wrk (Debian package) drives scripts/bench_http.py; installed when missing and this user may.
 if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

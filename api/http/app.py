@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api.http.concurrency import DbGate, ReaderRetryMiddleware
 from api.http.errors import install_error_handlers
@@ -35,6 +36,7 @@ from api.http.routers import (
 )
 from api.http.routers.docs import install_docs
 from api.settings import Settings
+from api.web import install_web
 from api.wiring import Container
 
 log = logging.getLogger("legato.app")
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.public_chapters.watch(container.engine)
     install_error_handlers(app)
     install_docs(app)
+    install_web(app)  # before the JSON routes: /search and /verify/{id} answer browsers with HTML
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
@@ -91,4 +94,5 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.add_middleware(PublicChapterMiddleware, cache=app.state.public_chapters)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     return app

@@ -1,0 +1,77 @@
+"""The web pages' one doorway into the rest of Legato.
+
+Pages call the same domain services the JSON routers call (through the :class:`Container`), never the
+JSON API over HTTP. Every name the pages need from outside ``api/web`` is imported here and only here,
+so a move of the modules underneath (the architecture issue) is one file to fix, not twenty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.credentials import TokenError, client_address
+from accounts.models import Role, User
+from api.db import ReaderWrote
+from api.http.deps import ContainerDep, SessionDep
+from api.http.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.http.schemas.content import MAX_CHAPTER_CHARS, MAX_PRICE_COINS, StoryIn, StoryUpdate
+from api.http.schemas.marketplace import ListingIn, TermsIn
+from api.wiring import Container
+from api.works import SORTS as LISTING_SORTS
+from api.works import browse_listings, metrics_for, ownership
+from content import (
+    access,
+    chapters,
+    community,
+    importer,
+    moderation,
+    publishing,
+    reading,
+    search,
+    social,
+    stories,
+)
+from content.models.community import ReportStatus, ReportTarget
+from content.models.stories import Chapter, ChapterStatus, ChapterVersion, Story, StoryStatus
+from content.pagination import MAX_LIMIT
+from marketplace.errors import MarketplaceError
+from marketplace.licensing.disputes import Ruling
+from marketplace.licensing.listings import public_work
+from marketplace.licensing.models import AgreementStatus, DisputeStatus, LicenseListing, OfferStatus
+from marketplace.licensing.offers import LIVE, Action, answerer
+from marketplace.licensing.terms import Actor
+from registry.errors import RegistryError
+from registry.verify import Report
+
+__all__ = [
+    "LANGUAGE_PATTERN", "MAX_LIMIT", "USERNAME_PATTERN", "ApiError", "BadRequest", "Chapter", "ChapterStatus",
+    "Container", "ContainerDep", "Forbidden", "NotFound", "ProfileIn", "ReaderWrote", "RegisterIn", "Report",
+    "Role", "SessionDep", "Story", "StoryStatus", "TokenError", "Unauthorized", "User", "access", "chapters",
+    "client_address", "community", "error_status", "reading", "search", "social", "stories",
+]
+# Part 2 (the writer dashboard, the studio, admin and the wallet): the same services the JSON routers call.
+__all__ += [  # kept apart from part 1's list, so the two grow without colliding
+    "LISTING_SORTS", "LIVE", "MAX_CHAPTER_CHARS", "MAX_PRICE_COINS", "Action", "Actor", "AgreementStatus",
+    "ChapterVersion", "DisputeStatus", "LicenseListing", "ListingIn", "OfferStatus", "ReportStatus",
+    "ReportTarget", "Ruling", "StoryIn", "StoryUpdate", "TermsIn", "actor_of", "answerer",
+    "browse_listings", "importer", "metrics_for", "moderation", "ownership", "public_work", "publishing",
+]
+
+
+def actor_of(user: User) -> Actor:
+    """The marketplace's view of a signed-in user, built exactly as the JSON marketplace router builds it."""
+    return Actor(id=user.id, is_admin=user.role == Role.admin)
+
+
+def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | None:
+    """(status, code, message, details) of an error a client caused, as the JSON API would answer it;
+    None for a server fault. Kept here because where statuses live moves with the architecture."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, exc.message, exc.details
+    if isinstance(exc, RegistryError | MarketplaceError):
+        status = STATUS_BY_CODE.get(exc.code, 500)
+        if status >= 500:
+            return None
+        return status, exc.code, exc.message, exc.details
+    return None
