@@ -30,49 +30,31 @@ if command -v npm >/dev/null 2>&1 && { [ ! -f .tools/node_modules/solc/package.j
         axe-core@4.10.2 >/dev/null 2>&1) \
         || echo "setup: npm solc/hardhat/axe-core not installed; artifacts not rebuilt, node and axe tests skip" >&2
 fi
-# Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
-# that its test reads the PDF back with. Installed only when missing, and only where apt-get can run.
-MISSING_DEBS=""
-for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING_DEBS="$MISSING_DEBS $pkg"
-done
-if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
-    echo "setup: installing Debian packages:$MISSING_DEBS" >&2
-    { $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1 \
-        || { $SUDO apt-get update >/dev/null 2>&1 && \
-             $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1; }; } \
-        || echo "setup: could not install$MISSING_DEBS; certificate PDFs need the Noto fonts" >&2
-fi
-# Apertium and its pairs: the embedded translation engine (ai/translation/apertium.py). Without them the
-# translation routes answer 503 TRANSLATION_ENGINE_UNAVAILABLE and their tests skip.
-TRANSLATION_DEBS=""
-for pkg in apertium apertium-eng-spa apertium-fr-es apertium-es-pt apertium-eng-cat; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || TRANSLATION_DEBS="$TRANSLATION_DEBS $pkg"
-done
-if [ -n "$TRANSLATION_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
-    echo "setup: installing Debian packages:$TRANSLATION_DEBS" >&2
-    { $SUDO apt-get install -y --no-install-recommends $TRANSLATION_DEBS >/dev/null 2>&1 \
-        || { $SUDO apt-get update >/dev/null 2>&1 && \
-             $SUDO apt-get install -y --no-install-recommends $TRANSLATION_DEBS >/dev/null 2>&1; }; } \
-        || echo "setup: could not install$TRANSLATION_DEBS; translation answers 503 until they are" >&2
-fi
-# Chromium (Debian package) is the browser the web journeys drive through Playwright for Python, launched
-# at /usr/bin/chromium (never `playwright install`). Installed when missing and this user may; without it
-# the browser tests skip and say why.
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo -n"
-    echo "setup: installing Debian package: chromium (for the browser tests)" >&2
-    { $SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
-        || { $SUDO apt-get update >/dev/null 2>&1 && \
-             $SUDO apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; } \
-        || echo "setup: could not install chromium; the browser tests skip" >&2
-fi
-# wrk (Debian package) drives scripts/bench_http.py; installed when missing and this user may.
-if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    echo "setup: installing wrk (apt-get) for scripts/bench_http.py" >&2
-    { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; } >/dev/null 2>&1 \
-        || echo "setup: wrk not installed; scripts/bench_http.py needs it" >&2
-fi
+# Debian packages the project uses, each installed only when missing and only where apt-get can run (as
+# root, or with passwordless sudo); a package that cannot be installed is reported with what goes without it.
+ensure_debs() {  # ensure_debs "what goes without them" PACKAGE...
+    local without="$1" missing="" pkg sudo=""
+    shift
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+    done
+    if [ -z "$missing" ] || ! command -v apt-get >/dev/null 2>&1; then return 0; fi
+    [ "$(id -u)" = 0 ] || sudo="sudo -n"
+    echo "setup: installing Debian packages:$missing" >&2
+    { $sudo apt-get install -y --no-install-recommends $missing >/dev/null 2>&1 \
+        || { $sudo apt-get update >/dev/null 2>&1 && \
+             $sudo apt-get install -y --no-install-recommends $missing >/dev/null 2>&1; }; } \
+        || echo "setup: could not install$missing; $without" >&2
+}
+# Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext its test reads
+# the PDF back with.
+ensure_debs "certificate PDFs need the Noto fonts" fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils
+# Apertium and its pairs: the embedded translation engine (ai/translation/apertium.py).
+ensure_debs "translation answers 503 TRANSLATION_ENGINE_UNAVAILABLE and its tests skip" \
+    apertium apertium-eng-spa apertium-fr-es apertium-es-pt apertium-eng-cat
+# Chromium: the browser the web journeys drive through Playwright for Python at /usr/bin/chromium (never
+# `playwright install`).
+ensure_debs "the browser tests skip" chromium
+# wrk drives scripts/bench_http.py.
+ensure_debs "scripts/bench_http.py needs wrk" wrk
 export PATH="$ROOT/.venv/bin:$PATH"
