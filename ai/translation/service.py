@@ -26,9 +26,10 @@ from ai.translation.languages import normalize
 from ai.translation.models import Translation, TranslationJob, TranslationStatus
 from ai.translation.protocol import Pair, Segment, Translator
 from content import access
-from content.chapters import get_version, version_text
+from content.chapters import get_version
 from content.crypto import ContentCipher, Sealed
 from content.models.stories import Chapter, ChapterStatus, Story
+from content.texts import version_text
 
 # Text per engine call: progress and cancellation between chunks. Large, because each Apertium run
 # starts a pipeline (~0.15 s of CPU): 100,000 characters (~17,000 words) keep that under 10%.

@@ -24,7 +24,7 @@ def serve(
     (then cancels them), stops the worker between two jobs and exits; uvicorn then re-raises the
     signal, so a thread stuck in a blocking call cannot hold the process.
     """
-    from api.http.app import create_app
+    from api.app import create_app
     from api.request_context import set_fallback_base_url
     from api.wiring import Container
 

@@ -17,7 +17,7 @@ from api.http.errors import NotFound
 from api.http.schemas.content import ChapterOut
 from api.http.schemas.translation import TranslatedChapterOut, TranslationMeta
 from api.wiring import Container
-from content import access, chapters
+from content import access, texts
 
 
 def render_translated(
@@ -37,7 +37,7 @@ def render_translated(
     editor = access.can_edit_story(user, story)
     readable = access.can_read_chapter(session, user, chapter)
     if story.language and normalize(story.language) == language:
-        content = chapters.chapter_text(container.content_cipher, chapter) if readable else None
+        content = texts.chapter_text(container.content_cipher, chapter) if readable else None
         return (
             TranslatedChapterOut(
                 **ChapterOut.with_content(chapter, content, editor=editor).model_dump(), translation=None

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.credentials import TokenError, client_address
+from accounts.credentials import TokenError
+from accounts.errors import AccountsError, AlreadyRegistered, NotAuthenticated
 from accounts.models import Role, User
+from api.client_ip import client_address
 from api.db import ReaderWrote
 from api.http.deps import ContainerDep, SessionDep
-from api.http.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from api.http.errors import (
+    STATUS_BY_CODE,
+    ApiError,
+    BadRequest,
+    DomainError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    domain_headers,
+)
 from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
 from api.http.schemas.content import MAX_CHAPTER_CHARS, MAX_PRICE_COINS, StoryIn, StoryUpdate
 from api.http.schemas.marketplace import ListingIn, TermsIn
@@ -31,24 +42,54 @@ from content import (
     search,
     social,
     stories,
+    texts,
 )
 from content.models.community import ReportStatus, ReportTarget
 from content.models.stories import Chapter, ChapterStatus, ChapterVersion, Story, StoryStatus
 from content.pagination import MAX_LIMIT
-from marketplace.errors import MarketplaceError
+from marketplace.licensing.catalog import public_work
 from marketplace.licensing.disputes import Ruling
-from marketplace.licensing.listings import public_work
 from marketplace.licensing.models import AgreementStatus, DisputeStatus, LicenseListing, OfferStatus
 from marketplace.licensing.offers import LIVE, Action, answerer
 from marketplace.licensing.terms import Actor
-from registry.errors import RegistryError
-from registry.verify import Report
+from registry.certificate_verify import Report
 
 __all__ = [
-    "LANGUAGE_PATTERN", "MAX_LIMIT", "USERNAME_PATTERN", "ApiError", "BadRequest", "Chapter", "ChapterStatus",
-    "Container", "ContainerDep", "Forbidden", "NotFound", "ProfileIn", "ReaderWrote", "RegisterIn", "Report",
-    "Role", "SessionDep", "Story", "StoryStatus", "TokenError", "Unauthorized", "User", "access", "chapters",
-    "client_address", "community", "error_status", "reading", "search", "social", "stories",
+    "LANGUAGE_PATTERN",
+    "MAX_LIMIT",
+    "USERNAME_PATTERN",
+    "AccountsError",
+    "AlreadyRegistered",
+    "ApiError",
+    "BadRequest",
+    "Chapter",
+    "ChapterStatus",
+    "Container",
+    "ContainerDep",
+    "Forbidden",
+    "NotAuthenticated",
+    "NotFound",
+    "ProfileIn",
+    "ReaderWrote",
+    "RegisterIn",
+    "Report",
+    "Role",
+    "SessionDep",
+    "Story",
+    "StoryStatus",
+    "TokenError",
+    "Unauthorized",
+    "User",
+    "access",
+    "chapters",
+    "client_address",
+    "community",
+    "domain_headers",
+    "error_status",
+    "reading",
+    "search",
+    "social",
+    "stories",
 ]
 # Part 2 (the writer dashboard, the studio, admin and the wallet): the same services the JSON routers call.
 __all__ += [  # kept apart from part 1's list, so the two grow without colliding
@@ -56,6 +97,7 @@ __all__ += [  # kept apart from part 1's list, so the two grow without colliding
     "ChapterVersion", "DisputeStatus", "LicenseListing", "ListingIn", "OfferStatus", "ReportStatus",
     "ReportTarget", "Ruling", "StoryIn", "StoryUpdate", "TermsIn", "actor_of", "answerer",
     "browse_listings", "importer", "metrics_for", "moderation", "ownership", "public_work", "publishing",
+    "texts",
 ]
 
 
@@ -69,7 +111,7 @@ def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | N
     None for a server fault. Kept here because where statuses live moves with the architecture."""
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message, exc.details
-    if isinstance(exc, RegistryError | MarketplaceError):
+    if isinstance(exc, DomainError):
         status = STATUS_BY_CODE.get(exc.code, 500)
         if status >= 500:
             return None

@@ -12,7 +12,16 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.web import i18n, session
-from api.web.core import ApiError, ProfileIn, RegisterIn, Role, client_address
+from api.web.core import (
+    STATUS_BY_CODE,
+    AccountsError,
+    AlreadyRegistered,
+    ProfileIn,
+    RegisterIn,
+    Role,
+    client_address,
+    domain_headers,
+)
 from api.web.pages import PageRoute, Web, WebDep, field, form
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -49,12 +58,12 @@ async def login(request: Request, web: WebDep) -> Response:
                           error=web._("Enter your email or username and your password."))
     try:
         tokens = web.container.accounts.login(web.db, identifier=identifier, password=password, ip=_ip(web))
-    except ApiError as e:
-        message = (web._("Too many failed logins. Try again later.") if e.status == 429
+    except AccountsError as e:
+        status = STATUS_BY_CODE[e.code]
+        message = (web._("Too many failed logins. Try again later.") if status == 429
                    else web._("Wrong email, username or password."))
-        response = web.render("login.html", e.status, next=target, identifier=identifier, error=message)
-        if "Retry-After" in e.headers:
-            response.headers["Retry-After"] = e.headers["Retry-After"]
+        response = web.render("login.html", status, next=target, identifier=identifier, error=message)
+        response.headers.update(domain_headers(e))
         return response
     session.start(web.container, request, tokens.access_token, tokens.refresh_token)
     return web.redirect(target)
@@ -79,9 +88,9 @@ async def signup(request: Request, web: WebDep) -> Response:
     try:
         web.container.accounts.register(web.db, email=body.email, username=body.username,
                                         password=body.password, role=Role(body.role))
-    except ApiError as e:
+    except AlreadyRegistered as e:
         taken = str(e.details.get("field", "email"))
-        return web.render("signup.html", e.status, values=values, roles=ROLES,
+        return web.render("signup.html", STATUS_BY_CODE[e.code], values=values, roles=ROLES,
                           errors={taken: web._("This is already registered.")})
     tokens = web.container.accounts.login(web.db, identifier=body.username, password=password, ip=_ip(web))
     session.start(web.container, request, tokens.access_token, tokens.refresh_token)

@@ -32,6 +32,7 @@ from api.web.core import (
     importer,
     publishing,
     stories,
+    texts,
 )
 from api.web.gate import gate, long_text, me, number, render, schema
 from api.web.pages import PageRoute, Web, WebDep, field, form
@@ -140,7 +141,7 @@ async def import_manuscript(story_id: str, request: Request, web: WebDep) -> Res
 def _editor(web: Web, chapter_id: str, *, status: int = 200, preview: Markup | None = None,
             draft: dict[str, str] | None = None, notice: str = "") -> HTMLResponse:
     chapter, story = access.editable_chapter(web.db, chapter_id, me(web))
-    text = chapters.chapter_text(web.container.content_cipher, chapter)
+    text = texts.chapter_text(web.container.content_cipher, chapter)
     return render(web, "write_chapter.html", status, story=story, chapter=chapter,
                   text=draft["content"] if draft else text, title=draft["title"] if draft else chapter.title,
                   versions=chapters.list_versions(web.db, chapter), preview=preview, notice=notice,
@@ -243,6 +244,6 @@ def version_page(chapter_id: str, version: int, web: WebDep) -> Response:
     row = chapters.get_version(web.db, chapter, version) if 0 < version < 1_000_000 else None
     if row is None:
         raise HTTPException(404, "No such version.")
-    text = chapters.version_text(web.container.content_cipher, row)
+    text = texts.version_text(web.container.content_cipher, row)
     return render(web, "write_version.html", story=story, chapter=chapter, version=row,
                   html=render_markdown(text))

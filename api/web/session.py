@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from api.web.core import Container, TokenError, Unauthorized, User
+from api.web.core import Container, NotAuthenticated, TokenError, User
 
 log = logging.getLogger("legato.web")
 
@@ -144,7 +144,7 @@ def current_user(container: Container, session: Session, request: Request) -> Us
     except TokenError:
         try:
             tokens = container.accounts.refresh(session, refresh_token=refresh_token)
-        except Unauthorized:
+        except NotAuthenticated:
             jar(request).clear(SESSION_COOKIE)
             return None
         start(container, request, tokens.access_token, tokens.refresh_token)
@@ -163,7 +163,7 @@ def end(container: Container, session: Session, request: Request) -> None:
     """Logout: revoke the login (refresh family) server-side, then drop the cookie."""
     pair = unseal(container, request.cookies.get(SESSION_COOKIE))
     if pair is not None:
-        with contextlib.suppress(Unauthorized):  # already revoked or unknown: the cookie goes anyway
+        with contextlib.suppress(NotAuthenticated):  # already revoked or unknown: the cookie goes anyway
             container.accounts.logout(session, refresh_token=pair[1])
     jar(request).clear(SESSION_COOKIE)
 

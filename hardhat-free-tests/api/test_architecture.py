@@ -16,13 +16,14 @@ import pytest
 from api.http.errors import STATUS_BY_CODE
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = ("registry", "accounts", "content", "marketplace")
+DOMAIN = ("registry", "accounts", "content", "marketplace", "ai")
 PACKAGES = ("api", *DOMAIN)
 ERROR_ROOTS = {
     "registry": "registry.errors:RegistryError",
     "accounts": "accounts.errors:AccountsError",
     "content": "content.errors:ContentError",
     "marketplace": "marketplace.errors:MarketplaceError",
+    "ai": "ai.errors:AiError",
 }
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -58,6 +59,8 @@ def test_the_tree_keeps_every_import_contract(tree_copy: Path) -> None:
     ("marketplace/money/tips.py", "import fastapi", "marketplace is not allowed to import fastapi"),
     ("marketplace/money/tips.py", "import marketplace.licensing.offers",
      "marketplace.money is not allowed to import marketplace.licensing"),
+    ("content/texts.py", "import ai.errors", "content is not allowed to import ai"),
+    ("content/publishing.py", "import content.chapters", "No cycles are allowed in content"),
 ])
 def test_a_wrong_import_breaks_a_contract(
     tmp_path: Path, module: str, bad_import: str, complaint: str

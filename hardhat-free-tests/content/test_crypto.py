@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text, update
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import app as cli_app
 from api.db import make_engine
-from api.http.app import create_app
 from api.migrate import upgrade
 from api.wiring import Container
 from content.crypto import (

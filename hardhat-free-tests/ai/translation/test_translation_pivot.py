@@ -15,7 +15,7 @@ from test_translation_workflow import ENGINE, _publish_chapter
 
 from ai.translation import text
 from ai.translation.protocol import Pair
-from api.http.app import create_app
+from api.app import create_app
 from registry.fingerprint_key import FingerprintKey
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "registry"))  # the plagiarism test set's generator

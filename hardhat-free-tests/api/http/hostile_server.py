@@ -15,7 +15,7 @@ import uvicorn
 import web3  # noqa: F401  (what raised the recursion limit to 100,000 in production)
 from fastapi import APIRouter
 
-from api.http.app import create_app
+from api.app import create_app
 from api.migrate import upgrade
 from api.settings import Settings
 from api.wiring import Container

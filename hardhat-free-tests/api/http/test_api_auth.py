@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from accounts.models import RefreshToken, User
-from api.http.app import create_app
+from api.app import create_app
 from api.http.deps import WriterUser
 
 

@@ -7,7 +7,7 @@ import logging
 import pytest
 from fastapi import APIRouter
 
-from api.http.app import create_app
+from api.app import create_app
 
 ENVELOPE_KEYS = {"code", "message", "details", "timestamp", "request_id"}
 

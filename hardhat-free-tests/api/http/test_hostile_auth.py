@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from live_support import live_app, own_database, race
 from sqlalchemy import Engine
 
-from api.http.app import create_app
+from api.app import create_app
 from api.wiring import Container
 
 PASSWORD = "s3cret-pass-for-races"

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from api.http.app import create_app
+from api.app import create_app
 from api.wiring import Container
 from content.models.stories import Chapter
 

@@ -14,7 +14,7 @@ import pytest
 from factories import auth_headers, make_chapter, make_story, make_user
 from test_api_envelope import assert_envelope
 
-from api.http.app import create_app
+from api.app import create_app
 from api.http.inputguard import MAX_JSON_DEPTH, SANE_RECURSION_LIMIT
 
 

@@ -30,8 +30,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from api.app import create_app
 from api.db import make_engine
-from api.http.app import create_app
 from api.http.deps import SessionDep
 from api.migrate import upgrade
 from marketplace.money.ledger import check_ledger

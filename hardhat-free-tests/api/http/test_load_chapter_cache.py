@@ -7,7 +7,7 @@ from conftest import make_settings
 from factories import auth_headers, make_chapter, make_story, make_user
 from fastapi.testclient import TestClient
 
-from api.http.app import create_app
+from api.app import create_app
 from api.http.public_cache import etag_of, matches
 
 

@@ -20,7 +20,7 @@ from money_support import (
 )
 from pydantic import SecretStr
 
-from api.http.app import create_app
+from api.app import create_app
 from api.wiring import Container
 from marketplace.errors import GatewayDeclined, InvalidRequest, PaymentGatewayError
 from marketplace.money import ledger
