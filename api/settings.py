@@ -126,6 +126,21 @@ class Settings(BaseSettings):
         "`legato keys rotate` extends.",
     )
 
+    # --- speech (ai/speech) ---------------------------------------------------------------------
+    speech_engine: str = Field(
+        "espeak-ng", description="Text-to-speech engine for narrated chapters: espeak-ng (embedded)."
+    )
+    media_store: str = Field("local", description="Where chapter audio is kept: local (the data dir).")
+    speech_max_attempts: int = Field(
+        5, ge=1, le=50, description="Runs of a chapter audio job before a provider outage fails it."
+    )
+    speech_lease_seconds: float = Field(
+        300.0, gt=0, description="A running audio job silent this long is presumed dead and run again."
+    )
+    speech_retry_seconds: float = Field(
+        30.0, ge=0, description="Wait before the first retry of an audio job; doubles each attempt."
+    )
+
     # --- money -------------------------------------------------------------------------------
     stripe_secret_key: SecretStr | None = Field(None, description="Enables Stripe; default test gateway.")
     stripe_webhook_secret: SecretStr | None = Field(None, description="Stripe endpoint secret (whsec_...).")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accounts.credentials import PasswordHashing, Tokens
 from accounts.service import Accounts
+from ai.wiring import Speech, build_speech
 from api.db import make_engine, make_session_factory, session_scope
 from api.request_context import current_base_url
 from api.settings import Settings
@@ -399,6 +400,16 @@ class Container:
     def content_cipher(self) -> ContentCipher:
         return ContentCipher(self.content_keyring)
 
+    # --- speech (ai/speech) -----------------------------------------------------------------------
+    @cached_property
+    def speech(self) -> Speech:
+        s = self.settings
+        return build_speech(
+            engine=s.speech_engine, media_store=s.media_store, data_dir=s.data_dir,
+            cipher=self.content_cipher, max_chars=s.max_text_chars, max_attempts=s.speech_max_attempts,
+            lease_seconds=s.speech_lease_seconds, retry_base_seconds=s.speech_retry_seconds,
+        )
+
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
         with self.session_factory() as session:
@@ -412,6 +423,8 @@ class Container:
             "chain": lambda: self.chain.health(),
             "tsa": lambda: self.timestamper.health(),
             "ipfs": lambda: self.pinner.health(),
+            "speech": lambda: self.speech.synth.health(),
+            "media": lambda: self.speech.store.health(),
         }
 
     def describe_adapters(self) -> dict[str, str]:
@@ -423,6 +436,8 @@ class Container:
             "similarity_index": type(self.similarity_index).__name__,
             "payments": self.payment_gateway.name,
             "payouts": self.payout_gateway.name,
+            "speech": self.speech.synth.name,
+            "media": self.speech.store.name,
         }
 
     def log_adapters(self) -> None:
@@ -438,6 +453,7 @@ class Container:
         worker = Worker(self)
         worker.jobs.append(("licensing", self.licensing_round))
         worker.jobs.append(("signing_keys", self.sync_signing_keys))
+        worker.jobs.append(("speech", lambda: self.speech.jobs.run_due(self.session_factory)))
         return worker
 
     def settle_contracts(self) -> None:

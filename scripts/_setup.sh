@@ -28,9 +28,11 @@ if command -v npm >/dev/null 2>&1 && { [ ! -f .tools/node_modules/solc/package.j
         >/dev/null 2>&1) || echo "setup: npm solc/hardhat not installed; artifacts not rebuilt, node tests skip" >&2
 fi
 # Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
-# that its test reads the PDF back with. Installed only when missing, and only where apt-get can run.
+# that its test reads the PDF back with; espeak-ng (libespeak-ng1, the embedded narrator) and ffmpeg
+# (loudness, Opus and MP3) for chapter audio (docs/speech.md). Installed only when missing, and only where
+# apt-get can run.
 MISSING_DEBS=""
-for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils; do
+for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils espeak-ng libespeak-ng1 ffmpeg; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING_DEBS="$MISSING_DEBS $pkg"
 done
 if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
@@ -39,7 +41,8 @@ if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then
     { $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1 \
         || { $SUDO apt-get update >/dev/null 2>&1 && \
              $SUDO apt-get install -y --no-install-recommends $MISSING_DEBS >/dev/null 2>&1; }; } \
-        || echo "setup: could not install$MISSING_DEBS; certificate PDFs need the Noto fonts" >&2
+        || echo "setup: could not install$MISSING_DEBS; certificate PDFs need the Noto fonts, chapter audio" \
+                "needs espeak-ng and ffmpeg" >&2
 fi
 # wrk (Debian package) drives scripts/bench_http.py; installed when missing and this user may.
 if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

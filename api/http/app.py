@@ -30,6 +30,7 @@ from api.http.routers import (
     readers,
     registry,
     search,
+    speech,
     stories,
 )
 from api.http.routers.docs import install_docs
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
+        speech.router,
     ):
         app.include_router(router)
     # Added innermost first. The reader retry sits innermost, where a reader's write surfaces before any

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ai.errors import AiError
 from api.http.inputguard import JsonRefused
 from api.request_context import request_id_var
 from marketplace.errors import MarketplaceError
@@ -111,6 +112,19 @@ STATUS_BY_CODE: dict[str, int] = {
     "LISTING_CLOSED": 409,
     "LICENSE_TERM_IN_PAST": 422,
     "LICENSE_TERM_ENDED": 409,
+    # ai
+    "AI_ERROR": 500,
+    "AI_CONFIGURATION": 500,
+    "AI_NOT_FOUND": 404,
+    "AI_FORBIDDEN": 403,
+    "VOICE_UNKNOWN": 422,
+    "INVALID_SPEECH_REQUEST": 422,
+    "AUDIO_NOT_READY": 409,
+    "AUDIO_LOCKED": 403,
+    "RANGE_NOT_SATISFIABLE": 416,
+    "SPEECH_UNAVAILABLE": 503,
+    "SPEECH_FAILED": 422,
+    "MEDIA_UNAVAILABLE": 503,
 }
 
 
@@ -170,7 +184,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RegistryError)
     @app.exception_handler(MarketplaceError)
-    async def _domain_error(_: Request, exc: RegistryError | MarketplaceError) -> JSONResponse:
+    @app.exception_handler(AiError)
+    async def _domain_error(_: Request, exc: RegistryError | MarketplaceError | AiError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 500)
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)

@@ -1,0 +1,1 @@
+"""The AI enhancement service: narration (``ai.speech``) and, by its own issue, translation."""

@@ -1,0 +1,70 @@
+"""Builders for the ``ai`` ports, called by the gateway's Container with explicit keyword arguments.
+
+``ai`` never reads the environment: ``api/settings.py`` does, and ``api/wiring.py`` passes the values
+here. Each builder names the adapter it chose (``.name``) so the Container can log it and ``/health``
+can report it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ai.errors import UnknownAdapter
+from ai.speech.jobs import SpeechJobs
+from ai.speech.media.local import LocalMediaStore
+from ai.speech.media.protocol import MediaStore
+from ai.speech.synth.protocol import SpeechSynthesizer
+from content.crypto import ContentCipher
+
+SPEECH_ENGINES = ("espeak-ng",)
+MEDIA_STORES = ("local",)
+
+
+def build_synthesizer(*, engine: str) -> SpeechSynthesizer:
+    if engine == "espeak-ng":
+        from ai.speech.synth.espeak import EspeakSynthesizer
+
+        return EspeakSynthesizer()
+    raise UnknownAdapter(f"Unknown speech engine {engine!r}; one of {', '.join(SPEECH_ENGINES)}.")
+
+
+def build_media_store(*, store: str, data_dir: Path) -> MediaStore:
+    if store == "local":
+        return LocalMediaStore(data_dir / "media")
+    raise UnknownAdapter(f"Unknown media store {store!r}; one of {', '.join(MEDIA_STORES)}.")
+
+
+@dataclass
+class Speech:
+    """What the gateway needs of narration: the engine, the store and the job runner."""
+
+    synth: SpeechSynthesizer
+    store: MediaStore
+    jobs: SpeechJobs
+
+
+def build_speech(
+    *,
+    engine: str,
+    media_store: str,
+    data_dir: Path,
+    cipher: ContentCipher,
+    max_chars: int,
+    max_attempts: int,
+    lease_seconds: float,
+    retry_base_seconds: float,
+) -> Speech:
+    synth = build_synthesizer(engine=engine)
+    store = build_media_store(store=media_store, data_dir=data_dir)
+    jobs = SpeechJobs(
+        synth=synth,
+        store=store,
+        cipher=cipher,
+        work_dir=data_dir / "speech-work",
+        lease_seconds=lease_seconds,
+        max_attempts=max_attempts,
+        retry_base_seconds=retry_base_seconds,
+        max_chars=max_chars,
+    )
+    return Speech(synth=synth, store=store, jobs=jobs)
