@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ai.errors import UnknownAdapter
 from ai.speech.jobs import SpeechJobs
@@ -17,15 +18,43 @@ from ai.speech.media.protocol import MediaStore
 from ai.speech.synth.protocol import SpeechSynthesizer
 from content.crypto import ContentCipher
 
-SPEECH_ENGINES = ("espeak-ng",)
+SPEECH_ENGINES = ("espeak-ng", "google", "polly")
 MEDIA_STORES = ("local",)
 
 
-def build_synthesizer(*, engine: str) -> SpeechSynthesizer:
+def build_synthesizer(
+    *,
+    engine: str,
+    google_api_key: str | None = None,
+    google_url: str | None = None,
+    polly_region: str | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    polly_endpoint: str | None = None,
+    polly_engine: str = "standard",
+) -> SpeechSynthesizer:
     if engine == "espeak-ng":
         from ai.speech.synth.espeak import EspeakSynthesizer
 
         return EspeakSynthesizer()
+    if engine == "google":
+        from ai.speech.synth.google import DEFAULT_URL, GoogleSynthesizer
+
+        if not google_api_key:
+            raise UnknownAdapter("The google speech engine needs an API key.")
+        return GoogleSynthesizer(api_key=google_api_key, base_url=google_url or DEFAULT_URL)
+    if engine == "polly":
+        from ai.speech.synth.polly import PollySynthesizer
+
+        if not (polly_region and aws_access_key_id and aws_secret_access_key):
+            raise UnknownAdapter("The polly speech engine needs a region and AWS credentials.")
+        return PollySynthesizer(
+            region=polly_region,
+            access_key_id=aws_access_key_id,
+            secret_access_key=aws_secret_access_key,
+            endpoint=polly_endpoint,
+            engine=polly_engine,
+        )
     raise UnknownAdapter(f"Unknown speech engine {engine!r}; one of {', '.join(SPEECH_ENGINES)}.")
 
 
@@ -54,8 +83,10 @@ def build_speech(
     max_attempts: int,
     lease_seconds: float,
     retry_base_seconds: float,
+    **engine_options: Any,
 ) -> Speech:
-    synth = build_synthesizer(engine=engine)
+    """``engine_options`` are the keyword arguments of :func:`build_synthesizer` (keys, endpoints)."""
+    synth = build_synthesizer(engine=engine, **engine_options)
     store = build_media_store(store=media_store, data_dir=data_dir)
     jobs = SpeechJobs(
         synth=synth,

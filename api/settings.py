@@ -128,8 +128,19 @@ class Settings(BaseSettings):
 
     # --- speech (ai/speech) ---------------------------------------------------------------------
     speech_engine: str = Field(
-        "espeak-ng", description="Text-to-speech engine for narrated chapters: espeak-ng (embedded)."
+        "espeak-ng",
+        description="Text-to-speech engine for narrated chapters: espeak-ng (embedded), google (Cloud "
+        "Text-to-Speech) or polly (Amazon Polly).",
     )
+    google_tts_api_key: SecretStr | None = Field(None, description="API key for LEGATO_SPEECH_ENGINE=google.")
+    google_tts_url: str | None = Field(
+        None, description="Override the Cloud Text-to-Speech host (tests, proxies)."
+    )
+    polly_region: str | None = Field(None, description="AWS region for LEGATO_SPEECH_ENGINE=polly.")
+    aws_access_key_id: str | None = Field(None, description="AWS access key id for Polly.")
+    aws_secret_access_key: SecretStr | None = Field(None, description="AWS secret access key for Polly.")
+    polly_endpoint: str | None = Field(None, description="Override the Polly endpoint (tests, proxies).")
+    polly_engine: str = Field("standard", description="Polly voice engine: standard or neural.")
     media_store: str = Field("local", description="Where chapter audio is kept: local (the data dir).")
     speech_max_attempts: int = Field(
         5, ge=1, le=50, description="Runs of a chapter audio job before a provider outage fails it."

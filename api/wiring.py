@@ -408,6 +408,12 @@ class Container:
             engine=s.speech_engine, media_store=s.media_store, data_dir=s.data_dir,
             cipher=self.content_cipher, max_chars=s.max_text_chars, max_attempts=s.speech_max_attempts,
             lease_seconds=s.speech_lease_seconds, retry_base_seconds=s.speech_retry_seconds,
+            google_api_key=s.google_tts_api_key.get_secret_value() if s.google_tts_api_key else None,
+            google_url=s.google_tts_url, polly_region=s.polly_region, aws_access_key_id=s.aws_access_key_id,
+            aws_secret_access_key=(
+                s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else None
+            ),
+            polly_endpoint=s.polly_endpoint, polly_engine=s.polly_engine,
         )
 
     # --- health ------------------------------------------------------------------------------
