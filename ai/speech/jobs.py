@@ -22,6 +22,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,7 +38,7 @@ from ai.speech.encode import encode
 from ai.speech.media.protocol import MediaStore
 from ai.speech.models import AudioStatus, ChapterAudio
 from ai.speech.narrator import narrator_for
-from ai.speech.sentences import split_sentences
+from ai.speech.sentences import Sentence, split_sentences
 from ai.speech.synth.protocol import SpeechSynthesizer
 from content.chapters import chapter_text
 from content.crypto import ContentCipher
@@ -130,6 +131,38 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def speak(
+    synth: SpeechSynthesizer,
+    sentences: list[Sentence],
+    *,
+    voice: str,
+    rate: float,
+    out: Path,
+    heartbeat: Callable[[int], None] = lambda _done: None,
+) -> tuple[list[sync.Cue], int, int]:
+    """Speak ``sentences`` one by one into ``out`` (raw s16le mono), appending as they come so memory
+    holds one sentence's samples at a time. Returns the cues, the duration in ms and the sample rate.
+    ``heartbeat(done)`` runs after each sentence (the job extends its lease and checks for a cancel)."""
+    starts, samples, sample_rate = [], 0, 0
+    with out.open("wb") as fh:
+        for i, sentence in enumerate(sentences):
+            clip = synth.synthesize(sentence.text, voice=voice, rate=rate)
+            if sample_rate and clip.sample_rate != sample_rate:
+                raise SpeechFailed("The engine changed its sample rate mid-chapter.")
+            sample_rate = clip.sample_rate
+            starts.append(samples * 1000 // sample_rate)
+            fh.write(clip.pcm)
+            samples += len(clip.pcm) // 2
+            heartbeat(i + 1)
+    duration_ms = samples * 1000 // sample_rate
+    ends = [*starts[1:], duration_ms]
+    cues = [
+        sync.Cue(s.index, s.start, s.end, a, b, s.text)
+        for s, a, b in zip(sentences, starts, ends, strict=True)
+    ]
+    return cues, duration_ms, sample_rate
 
 
 @dataclass
@@ -271,34 +304,27 @@ class SpeechJobs:
         sentences = list(split_sentences(text))
         if not sentences:
             raise SpeechFailed("The chapter has nothing to speak.")
-        raw, starts, samples, sample_rate = job_dir / "speech.raw", [], 0, 0
         beat = time.monotonic()
-        with raw.open("wb") as out:
-            for i, sentence in enumerate(sentences):
-                clip = self.synth.synthesize(sentence.text, voice=voice, rate=rate)
-                if sample_rate and clip.sample_rate != sample_rate:
-                    raise SpeechFailed("The engine changed its sample rate mid-chapter.")
-                sample_rate = clip.sample_rate
-                starts.append(samples * 1000 // sample_rate)
-                out.write(clip.pcm)
-                samples += len(clip.pcm) // 2
-                if time.monotonic() - beat >= HEARTBEAT_SECONDS:
-                    beat = time.monotonic()
-                    row = self._write(
-                        session_factory,
-                        audio_id,
-                        token,
-                        progress=(i + 1) / len(sentences),
-                        lease_until=now_utc() + timedelta(seconds=self.lease_seconds),
-                    )
-                    if row.cancel_requested:
-                        raise _Stop("cancelled")
-        duration_ms = samples * 1000 // sample_rate
-        ends = [*starts[1:], duration_ms]
-        cues = [
-            sync.Cue(s.index, s.start, s.end, a, b, s.text)
-            for s, a, b in zip(sentences, starts, ends, strict=True)
-        ]
+
+        def heartbeat(done: int) -> None:
+            nonlocal beat
+            if time.monotonic() - beat < HEARTBEAT_SECONDS:
+                return
+            beat = time.monotonic()
+            row = self._write(
+                session_factory,
+                audio_id,
+                token,
+                progress=done / len(sentences),
+                lease_until=now_utc() + timedelta(seconds=self.lease_seconds),
+            )
+            if row.cancel_requested:
+                raise _Stop("cancelled")
+
+        raw = job_dir / "speech.raw"
+        cues, duration_ms, sample_rate = speak(
+            self.synth, sentences, voice=voice, rate=rate, out=raw, heartbeat=heartbeat
+        )
         encoded = encode(raw, sample_rate, job_dir)
         doc = sync.document(cues, duration_ms=duration_ms, revision=revision, voice=voice)
         sync_file = job_dir / "sync.bin"
