@@ -29,10 +29,10 @@ if command -v npm >/dev/null 2>&1 && { [ ! -f .tools/node_modules/solc/package.j
 fi
 # Debian packages: Noto fonts for the certificate PDF (Arabic, Ethiopic, CJK names), and zbarimg/pdftotext
 # that its test reads the PDF back with; espeak-ng (libespeak-ng1, the embedded narrator) and ffmpeg
-# (loudness, Opus and MP3) for chapter audio (docs/speech.md). Installed only when missing, and only where
-# apt-get can run.
+# (loudness, Opus and MP3) for chapter audio, epubcheck for the read-along EPUB test (docs/speech.md).
+# Installed only when missing, and only where apt-get can run.
 MISSING_DEBS=""
-for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils espeak-ng libespeak-ng1 ffmpeg; do
+for pkg in fonts-noto-core fonts-noto-cjk zbar-tools poppler-utils espeak-ng libespeak-ng1 ffmpeg epubcheck; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || MISSING_DEBS="$MISSING_DEBS $pkg"
 done
 if [ -n "$MISSING_DEBS" ] && command -v apt-get >/dev/null 2>&1; then

@@ -15,9 +15,14 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from ai.errors import AudioLocked, AudioNotReady
+from ai.speech import sync
+from ai.speech.epub import ChapterEntry
 from ai.speech.jobs import audio_row, is_stale
+from ai.speech.media.protocol import MediaStore
 from ai.speech.models import AudioStatus, ChapterAudio
 from content import access
+from content.chapters import chapter_text, list_chapters
+from content.crypto import ContentCipher
 from content.models.stories import Chapter, Story
 
 MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
@@ -109,3 +114,32 @@ def describe(session: Session, user: User | None, chapter_id: str, *, base: str)
             "not_before": row.not_before.isoformat() if row.not_before else None,
         }
     return out
+
+
+def export_entries(
+    session: Session, user: User | None, story_id: str, *, cipher: ContentCipher, store: MediaStore
+) -> tuple[Story, str, list[ChapterEntry]]:
+    """The story, its author's name and the published chapters ``user`` may read, each with its sync
+    sentences when its audio is current (for ``GET /stories/{id}/export.epub``)."""
+    story = access.visible_story(session, story_id, user)
+    author = session.get(User, story.author_id)
+    entries = []
+    for chapter in list_chapters(session, story, include_unpublished=False):
+        if not access.can_read_chapter(session, user, chapter):
+            continue
+        row = audio_row(session, chapter.id)
+        sentences = None
+        if row is not None and row.sync_key and row.mp3_key and not is_stale(row, chapter):
+            data = b"".join(store.read(row.sync_key))
+            sentences = sync.open_document(cipher, data, chapter_id=chapter.id, audio_id=row.id)["sentences"]
+        entries.append(
+            ChapterEntry(
+                number=chapter.number,
+                title=chapter.title,
+                text=chapter_text(cipher, chapter),
+                sentences=sentences,
+                mp3_key=row.mp3_key if sentences and row else None,
+                duration_ms=row.duration_ms if sentences and row else None,
+            )
+        )
+    return story, (author.username if author else ""), entries

@@ -8,14 +8,18 @@ hands a paid chapter's audio to a listener who has not unlocked it.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from ai.errors import AiNotFound, RangeNotSatisfiable
-from ai.speech import jobs, narrator, service, sync
+from ai.speech import epub, jobs, narrator, service, sync
 from ai.speech.models import ChapterAudio
 from api.http.deps import ContainerDep, CurrentUser, OptionalUser, SessionDep
 from api.http.public_cache import matches
@@ -225,3 +229,51 @@ def audio_vtt(
     if matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(sync.render_vtt(doc).encode(), media_type="text/vtt; charset=utf-8", headers=headers)
+
+
+@router.get("/stories/{story_id}/export.epub", response_class=Response)
+def export_epub(story_id: str, user: OptionalUser, session: SessionDep, container: ContainerDep) -> Response:
+    """The story's published chapters the caller may read as EPUB 3; chapters with current audio read
+    aloud (Media Overlays, MP3). Built into a temporary file and streamed, then removed."""
+    store = container.speech.store
+    story, author, entries = service.export_entries(
+        session, user, story_id, cipher=container.content_cipher, store=store
+    )
+    work = container.settings.data_dir / "speech-work"
+    work.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="export-", suffix=".epub", dir=work)
+    os.close(fd)
+    path = Path(name)
+    try:
+        epub.write_epub(
+            path,
+            story_id=story.id,
+            title=story.title,
+            author=author,
+            language=story.language or "en",
+            chapters=entries,
+            store=store,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(1 << 16):
+                    yield block
+        finally:
+            path.unlink(missing_ok=True)
+
+    # signed in: the book may hold chapters this user unlocked, so no shared cache may keep it
+    private = user is not None
+    return StreamingResponse(
+        chunks(),
+        media_type="application/epub+zip",
+        headers={
+            "Content-Length": str(path.stat().st_size),
+            "Content-Disposition": f'attachment; filename="story-{story.id}.epub"',
+            "Cache-Control": "private, no-store" if private else "public, max-age=300",
+        },
+    )

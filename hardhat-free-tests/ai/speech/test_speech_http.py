@@ -4,6 +4,9 @@ generates a chapter's audio in the worker, and a reader plays it with sync marke
 from __future__ import annotations
 
 import itertools
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -205,3 +208,56 @@ def test_unpublished_chapter_audio_does_not_exist_for_others(client, session, co
     )
     assert client.get(f"/chapters/{draft.id}/audio", headers=wh).json()["status"] == "none"
     assert client.get("/chapters/nope/audio.mp3").status_code == 404
+
+
+EPUBCHECK = Path("/usr/share/java/epubcheck.jar")
+needs_epubcheck = pytest.mark.skipif(
+    not (EPUBCHECK.exists() and shutil.which("java")),
+    reason="epubcheck is not installed (Debian package epubcheck; scripts/_setup.sh installs it)",
+)
+
+
+def _epubcheck(path: Path) -> subprocess.CompletedProcess[str]:
+    # The /usr/bin/epubcheck wrapper fails in these containers; the jar runs.
+    return subprocess.run(
+        ["java", "-jar", str(EPUBCHECK), str(path)], capture_output=True, text=True, timeout=300
+    )
+
+
+@needs_ffmpeg
+@needs_epubcheck
+def test_read_along_epub_passes_epubcheck_and_respects_unlocks(client, session, container, tmp_path: Path):
+    writer, story, free, wh = writer_story(session, container)
+    from factories import make_chapter
+
+    paid = make_chapter(
+        session, container, story, content="Sura ya pili. Inalipwa.", published=True, price_coins=3
+    )
+    make_chapter(session, container, story, content="Rasimu tu.")  # a draft is never exported
+    client.post(f"/chapters/{free.id}/audio", headers=wh)
+    assert run_worker(container)["status"] == "ready"
+
+    reader = make_user(session, container, role="reader")
+    book = client.get(f"/stories/{story.id}/export.epub", headers=auth_headers(container, reader))
+    assert book.status_code == 200 and book.headers["content-type"] == "application/epub+zip"
+    assert book.headers["cache-control"].startswith("private")
+    (tmp_path / "reader.epub").write_bytes(book.content)
+    with zipfile.ZipFile(tmp_path / "reader.epub") as z:
+        names = z.namelist()
+        assert names[0] == "mimetype" and z.read("mimetype") == b"application/epub+zip"
+        assert "OEBPS/mo1.smil" in names and "OEBPS/audio/ch1.mp3" in names
+        assert not any("ch2" in n or "ch3" in n for n in names)  # paid and locked, draft
+        smil = z.read("OEBPS/mo1.smil").decode()
+        assert smil.count("<par ") == 4 and 'src="ch1.xhtml#s3"' in smil
+        xhtml = z.read("OEBPS/ch1.xhtml").decode()
+        assert '<span id="s2">Mama alinunua ndizi, maembe na samaki wabichi!</span>' in xhtml
+    checked = _epubcheck(tmp_path / "reader.epub")
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+
+    own = client.get(f"/stories/{story.id}/export.epub", headers=wh)  # the writer reads every published one
+    (tmp_path / "writer.epub").write_bytes(own.content)
+    with zipfile.ZipFile(tmp_path / "writer.epub") as z:
+        assert "OEBPS/ch2.xhtml" in z.namelist() and "OEBPS/mo2.smil" not in z.namelist()
+    checked = _epubcheck(tmp_path / "writer.epub")
+    assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
+    assert paid.id and writer.id
