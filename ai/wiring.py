@@ -19,7 +19,7 @@ from ai.speech.synth.protocol import SpeechSynthesizer
 from content.crypto import ContentCipher
 
 SPEECH_ENGINES = ("espeak-ng", "google", "polly")
-MEDIA_STORES = ("local",)
+MEDIA_STORES = ("local", "s3")
 
 
 def build_synthesizer(
@@ -58,9 +58,30 @@ def build_synthesizer(
     raise UnknownAdapter(f"Unknown speech engine {engine!r}; one of {', '.join(SPEECH_ENGINES)}.")
 
 
-def build_media_store(*, store: str, data_dir: Path) -> MediaStore:
+def build_media_store(
+    *,
+    store: str,
+    data_dir: Path,
+    s3_endpoint: str | None = None,
+    s3_bucket: str | None = None,
+    s3_region: str = "us-east-1",
+    s3_access_key_id: str | None = None,
+    s3_secret_access_key: str | None = None,
+) -> MediaStore:
     if store == "local":
         return LocalMediaStore(data_dir / "media")
+    if store == "s3":
+        from ai.speech.media.s3 import S3MediaStore
+
+        if not (s3_endpoint and s3_bucket and s3_access_key_id and s3_secret_access_key):
+            raise UnknownAdapter("The s3 media store needs an endpoint, a bucket and credentials.")
+        return S3MediaStore(
+            endpoint=s3_endpoint,
+            bucket=s3_bucket,
+            region=s3_region,
+            access_key_id=s3_access_key_id,
+            secret_access_key=s3_secret_access_key,
+        )
     raise UnknownAdapter(f"Unknown media store {store!r}; one of {', '.join(MEDIA_STORES)}.")
 
 
@@ -83,11 +104,13 @@ def build_speech(
     max_attempts: int,
     lease_seconds: float,
     retry_base_seconds: float,
+    media_options: dict[str, Any] | None = None,
     **engine_options: Any,
 ) -> Speech:
-    """``engine_options`` are the keyword arguments of :func:`build_synthesizer` (keys, endpoints)."""
+    """``engine_options`` are the keyword arguments of :func:`build_synthesizer` (keys, endpoints),
+    ``media_options`` those of :func:`build_media_store`."""
     synth = build_synthesizer(engine=engine, **engine_options)
-    store = build_media_store(store=media_store, data_dir=data_dir)
+    store = build_media_store(store=media_store, data_dir=data_dir, **(media_options or {}))
     jobs = SpeechJobs(
         synth=synth,
         store=store,

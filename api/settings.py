@@ -141,7 +141,17 @@ class Settings(BaseSettings):
     aws_secret_access_key: SecretStr | None = Field(None, description="AWS secret access key for Polly.")
     polly_endpoint: str | None = Field(None, description="Override the Polly endpoint (tests, proxies).")
     polly_engine: str = Field("standard", description="Polly voice engine: standard or neural.")
-    media_store: str = Field("local", description="Where chapter audio is kept: local (the data dir).")
+    media_store: str = Field(
+        "local",
+        description="Where chapter audio is kept: local (the data dir) or s3 (any S3-compatible store).",
+    )
+    s3_endpoint: str | None = Field(None, description="S3-compatible endpoint URL (MinIO, AWS) for media.")
+    s3_bucket: str | None = Field(None, description="Bucket for media when LEGATO_MEDIA_STORE=s3.")
+    s3_region: str = Field("us-east-1", description="Region the S3 requests are signed for.")
+    s3_access_key_id: str | None = Field(None, description="Access key id for the media bucket.")
+    s3_secret_access_key: SecretStr | None = Field(
+        None, description="Secret access key for the media bucket."
+    )
     speech_max_attempts: int = Field(
         5, ge=1, le=50, description="Runs of a chapter audio job before a provider outage fails it."
     )

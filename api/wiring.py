@@ -414,6 +414,13 @@ class Container:
                 s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else None
             ),
             polly_endpoint=s.polly_endpoint, polly_engine=s.polly_engine,
+            media_options={
+                "s3_endpoint": s.s3_endpoint, "s3_bucket": s.s3_bucket, "s3_region": s.s3_region,
+                "s3_access_key_id": s.s3_access_key_id,
+                "s3_secret_access_key": (
+                    s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None
+                ),
+            },
         )
 
     # --- health ------------------------------------------------------------------------------

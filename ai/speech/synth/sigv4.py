@@ -30,8 +30,10 @@ def sign(
     region: str,
     service: str,
     now: datetime,
+    payload_sha256: str | None = None,
 ) -> dict[str, str]:
-    """Headers to add to the request: ``x-amz-date`` and ``Authorization``."""
+    """Headers to add to the request: ``x-amz-date`` and ``Authorization``. ``payload_sha256`` stands
+    for ``body`` when the body is streamed (S3 uploads) and was hashed beforehand."""
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
     all_headers = {
@@ -49,7 +51,7 @@ def sign(
             canonical_query,
             canonical_headers,
             signed,
-            hashlib.sha256(body).hexdigest(),
+            payload_sha256 or hashlib.sha256(body).hexdigest(),
         ]
     )
     scope = f"{day}/{region}/{service}/aws4_request"

@@ -78,3 +78,36 @@ def test_a_cloud_engine_narrates_a_chapter(speech_engine, shared_data_dir, conta
             assert meta["engine"] == speech_engine and meta["voice"] == female and meta["sentences"] == 4
             doc = client.get(f"/chapters/{chapter.id}/audio.json").json()
             assert doc["sentences"][-1]["end_ms"] == doc["duration_ms"]
+
+
+@needs_ffmpeg
+def test_audio_kept_in_an_s3_store_is_served_with_ranges(shared_data_dir, container_factory, session):
+    from s3_server import S3_BUCKET, S3_KEY, S3_REGION, S3_SECRET, fake_s3
+
+    with fake_s3() as s3:
+        settings = make_settings(
+            shared_data_dir,
+            media_store="s3",
+            s3_endpoint=s3.url,
+            s3_bucket=S3_BUCKET,
+            s3_region=S3_REGION,
+            s3_access_key_id=S3_KEY,
+            s3_secret_access_key=S3_SECRET,
+        )
+        container = container_factory(settings)
+        assert container.describe_adapters()["media"] == "s3"
+        with TestClient(create_app(container=container), raise_server_exceptions=False) as client:
+            _w, _story, chapter, wh = writer_story(session, container)
+            client.post(f"/chapters/{chapter.id}/audio", headers=wh)
+            assert run_worker(container)["status"] == "ready"
+            assert sorted(k.rsplit(".", 1)[-1] for k in s3.objects) == ["mp3", "opus", "sync"]
+            whole = client.get(f"/chapters/{chapter.id}/audio.opus")
+            opus_key = next(k for k in s3.objects if k.endswith(".opus"))
+            assert whole.content == s3.objects[opus_key]
+            part = client.get(f"/chapters/{chapter.id}/audio.opus", headers={"Range": "bytes=100-199"})
+            assert part.status_code == 206 and part.content == whole.content[100:200]
+            assert client.get(f"/chapters/{chapter.id}/audio.json").json()["sentences"][0]["index"] == 0
+    with pytest.raises(UnknownAdapter):
+        from ai.wiring import build_media_store
+
+        build_media_store(store="s3", data_dir=shared_data_dir)
