@@ -75,7 +75,7 @@ def make_text(chars: int, seed: int = 7) -> str:
 def run_legato(text_path: Path, out_dir: Path, voice: str) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
     from ai.speech.encode import encode
-    from ai.speech.jobs import speak
+    from ai.speech.pipeline import speak
     from ai.speech.sentences import split_sentences
     from ai.speech.synth.espeak import EspeakSynthesizer
 

@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,11 +34,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ai.errors import AiError, MediaUnavailable, SpeechFailed, SpeechUnavailable
 from ai.speech import sync
-from ai.speech.encode import encode
+from ai.speech.encode import Encoded, encode
 from ai.speech.media.protocol import MediaStore
 from ai.speech.models import AudioStatus, ChapterAudio
 from ai.speech.narrator import narrator_for
-from ai.speech.sentences import Sentence, split_sentences
+from ai.speech.pipeline import sha256_file, speak
+from ai.speech.sentences import split_sentences
 from ai.speech.synth.protocol import SpeechSynthesizer
 from content.chapters import chapter_text
 from content.crypto import ContentCipher
@@ -123,46 +124,6 @@ def cancel_audio(session: Session, row: ChapterAudio) -> None:
     elif row.status == AudioStatus.running:
         row.cancel_requested = True
     session.flush()
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def speak(
-    synth: SpeechSynthesizer,
-    sentences: list[Sentence],
-    *,
-    voice: str,
-    rate: float,
-    out: Path,
-    heartbeat: Callable[[int], None] = lambda _done: None,
-) -> tuple[list[sync.Cue], int, int]:
-    """Speak ``sentences`` one by one into ``out`` (raw s16le mono), appending as they come so memory
-    holds one sentence's samples at a time. Returns the cues, the duration in ms and the sample rate.
-    ``heartbeat(done)`` runs after each sentence (the job extends its lease and checks for a cancel)."""
-    starts, samples, sample_rate = [], 0, 0
-    with out.open("wb") as fh:
-        for i, sentence in enumerate(sentences):
-            clip = synth.synthesize(sentence.text, voice=voice, rate=rate)
-            if sample_rate and clip.sample_rate != sample_rate:
-                raise SpeechFailed("The engine changed its sample rate mid-chapter.")
-            sample_rate = clip.sample_rate
-            starts.append(samples * 1000 // sample_rate)
-            fh.write(clip.pcm)
-            samples += len(clip.pcm) // 2
-            heartbeat(i + 1)
-    duration_ms = samples * 1000 // sample_rate
-    ends = [*starts[1:], duration_ms]
-    cues = [
-        sync.Cue(s.index, s.start, s.end, a, b, s.text)
-        for s, a, b in zip(sentences, starts, ends, strict=True)
-    ]
-    return cues, duration_ms, sample_rate
 
 
 @dataclass
@@ -299,6 +260,39 @@ class SpeechJobs:
             text = canonicalize(chapter_text(self.cipher, chapter), max_chars=self.max_chars)
             return row.chapter_id, chapter.revision, row.voice, row.rate, text
 
+    def _encode_alive(
+        self,
+        session_factory: sessionmaker[Session],
+        audio_id: str,
+        token: str,
+        raw: Path,
+        sample_rate: int,
+        duration_ms: int,
+        job_dir: Path,
+    ) -> Encoded:
+        """Encode in a thread while this one keeps the lease: ffmpeg on an eight-hour chapter runs for
+        many minutes, longer than a lease, and another worker must not take the job meanwhile. A cancel
+        asked for during encoding takes effect when ffmpeg returns."""
+        timeout = 600 + duration_ms / 1000  # generous: real time on top of ten minutes
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech-encode") as pool:
+            future = pool.submit(encode, raw, sample_rate, job_dir, timeout=timeout)
+            cancelled = False
+            while True:
+                try:
+                    encoded = future.result(timeout=max(HEARTBEAT_SECONDS, 0.2))
+                    break
+                except FutureTimeout:
+                    row = self._write(
+                        session_factory,
+                        audio_id,
+                        token,
+                        lease_until=now_utc() + timedelta(seconds=self.lease_seconds),
+                    )
+                    cancelled = cancelled or row.cancel_requested
+        if cancelled:
+            raise _Stop("cancelled")
+        return encoded
+
     def _run(self, session_factory: sessionmaker[Session], audio_id: str, token: str, job_dir: Path) -> str:
         chapter_id, revision, voice, rate, text = self._load(session_factory, audio_id, token)
         sentences = list(split_sentences(text))
@@ -325,11 +319,11 @@ class SpeechJobs:
         cues, duration_ms, sample_rate = speak(
             self.synth, sentences, voice=voice, rate=rate, out=raw, heartbeat=heartbeat
         )
-        encoded = encode(raw, sample_rate, job_dir)
+        encoded = self._encode_alive(session_factory, audio_id, token, raw, sample_rate, duration_ms, job_dir)
         doc = sync.document(cues, duration_ms=duration_ms, revision=revision, voice=voice)
         sync_file = job_dir / "sync.bin"
         sync_file.write_bytes(sync.seal_document(self.cipher, doc, chapter_id=chapter_id, audio_id=audio_id))
-        digests = {"opus": _sha256(encoded.opus), "mp3": _sha256(encoded.mp3)}
+        digests = {"opus": sha256_file(encoded.opus), "mp3": sha256_file(encoded.mp3)}
         keys = {kind: f"audio/{chapter_id}/{audio_id}-{digests[kind][:16]}.{kind}" for kind in digests}
         keys["sync"] = f"audio/{chapter_id}/{audio_id}-{token[:8]}.sync"
         try:

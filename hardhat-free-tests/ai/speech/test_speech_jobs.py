@@ -163,3 +163,37 @@ def test_racing_workers_claim_a_job_once(racing_engine, shared_data_dir, test_ch
     with factory() as session:
         row = session.scalar(select(ChapterAudio).where(ChapterAudio.chapter_id == chapter.id))
         assert row is not None and row.attempts == 1 and row.lease_token == won[0][1]
+
+
+@needs_ffmpeg
+def test_the_lease_is_kept_while_ffmpeg_encodes(client, session, container, monkeypatch):
+    """Encoding a long chapter outlasts a lease: the job renews it meanwhile, so no other worker takes
+    the job while it is still being encoded."""
+    import time as _time
+
+    from ai.speech import jobs as jobs_module
+
+    chapter, _wh = _queue(client, session, container, FlakySynth())
+    jobs = container.speech.jobs
+    real_encode, renewals, encoding = jobs_module.encode, [], []
+
+    def slow_encode(*args: Any, **kwargs: Any) -> Any:
+        encoding.append(True)
+        _time.sleep(1.0)
+        out = real_encode(*args, **kwargs)
+        encoding.append(False)
+        return out
+
+    real_write = type(jobs)._write
+
+    def spy(self: Any, factory: Any, audio_id: str, token: str, **values: Any) -> Any:
+        if "lease_until" in values and values.get("status") is None and encoding[-1:] == [True]:
+            renewals.append(values["lease_until"])
+        return real_write(self, factory, audio_id, token, **values)
+
+    monkeypatch.setattr(jobs_module, "encode", slow_encode)
+    monkeypatch.setattr(jobs_module, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(type(jobs), "_write", spy)
+    assert jobs.run_due(container.session_factory) == {"ran": 1, "status": "ready"}
+    assert renewals  # the lease was renewed while ffmpeg ran
+    assert _row(session, chapter.id).status == AudioStatus.ready
