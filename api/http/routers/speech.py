@@ -103,7 +103,7 @@ def audio_status(chapter_id: str, user: OptionalUser, session: SessionDep, conta
     return service.describe(session, user, chapter_id, base=container.base_url())
 
 
-def _cache_control(session: Any, chapter: Chapter) -> str:
+def _cache_control(chapter: Chapter) -> str:
     return "public, max-age=300" if chapter.price_coins <= 0 else "private, max-age=300"
 
 
@@ -140,7 +140,7 @@ def _serve_file(
     key, digest = (row.opus_key, row.opus_sha256) if kind == "opus" else (row.mp3_key, row.mp3_sha256)
     assert key is not None and digest is not None
     etag = f'"{digest[:32]}"'
-    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": _cache_control(None, chapter)}
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": _cache_control(chapter)}
     if matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     store = container.speech.store
@@ -202,7 +202,7 @@ def _sync_doc(session: Any, user: Any, container: Any, chapter_id: str) -> tuple
     assert row.sync_key is not None
     data = b"".join(container.speech.store.read(row.sync_key))
     doc = sync.open_document(container.content_cipher, data, chapter_id=chapter.id, audio_id=row.id)
-    return doc, f'"{(row.opus_sha256 or "")[:24]}-{row.sync_key[-13:-5]}"', _cache_control(None, chapter)
+    return doc, f'"{(row.opus_sha256 or "")[:24]}-{row.sync_key[-13:-5]}"', _cache_control(chapter)
 
 
 @router.get("/chapters/{chapter_id}/audio.json", response_class=Response)
