@@ -64,3 +64,58 @@ class TranslationInProgress(AiError):
     """The machine draft is still being made; the translation cannot be edited or published yet."""
 
     code = "TRANSLATION_IN_PROGRESS"
+
+
+
+
+class VoiceUnknown(AiError):
+    """The voice is not offered by the configured synthesizer."""
+
+    code = "VOICE_UNKNOWN"
+
+
+class InvalidSpeechRequest(AiError):
+    """A rate out of bounds, a chapter with nothing to say, a bad byte range."""
+
+    code = "INVALID_SPEECH_REQUEST"
+
+
+class AudioNotReady(AiError):
+    """The chapter has no finished audio yet (queued, running, failed or never asked for)."""
+
+    code = "AUDIO_NOT_READY"
+
+
+class AudioLocked(AiError):
+    """The listener may not read the chapter, so may not hear it either (its unlock rule)."""
+
+    code = "AUDIO_LOCKED"
+
+
+class RangeNotSatisfiable(AiError):
+    code = "RANGE_NOT_SATISFIABLE"
+
+
+class SpeechUnavailable(AiError):
+    """The synthesizer or the encoder cannot be reached or run now; the job waits and is retried."""
+
+    code = "SPEECH_UNAVAILABLE"
+
+
+class SpeechFailed(AiError):
+    """The synthesizer refused this input for good (a retry would fail the same way)."""
+
+    code = "SPEECH_FAILED"
+
+
+class MediaUnavailable(AiError):
+    """The media store cannot be reached now."""
+
+    code = "MEDIA_UNAVAILABLE"
+
+
+class UnknownAdapter(AiError):
+    """A setting names an engine or store that does not exist: refused at start."""
+
+    code = "AI_CONFIGURATION"
+

@@ -31,6 +31,7 @@ from api.http.routers import (
     readers,
     registry,
     search,
+    speech,
     stories,
     translation,
 )
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     for router in (
         health.router, auth.router, registry.router, ipfs.router, payments.router,
         stories.router, chapters.router, community.router, readers.router, search.router, marketplace.router,
-        translation.router,
+        translation.router, speech.router,
     ):
         app.include_router(router)
     # Added innermost first. The reader retry sits innermost, where a reader's write surfaces before any

@@ -126,6 +126,42 @@ class Settings(BaseSettings):
         "`legato keys rotate` extends.",
     )
 
+    # --- speech (ai/speech) ---------------------------------------------------------------------
+    speech_engine: str = Field(
+        "espeak-ng",
+        description="Text-to-speech engine for narrated chapters: espeak-ng (embedded), google (Cloud "
+        "Text-to-Speech) or polly (Amazon Polly).",
+    )
+    google_tts_api_key: SecretStr | None = Field(None, description="API key for LEGATO_SPEECH_ENGINE=google.")
+    google_tts_url: str | None = Field(
+        None, description="Override the Cloud Text-to-Speech host (tests, proxies)."
+    )
+    polly_region: str | None = Field(None, description="AWS region for LEGATO_SPEECH_ENGINE=polly.")
+    aws_access_key_id: str | None = Field(None, description="AWS access key id for Polly.")
+    aws_secret_access_key: SecretStr | None = Field(None, description="AWS secret access key for Polly.")
+    polly_endpoint: str | None = Field(None, description="Override the Polly endpoint (tests, proxies).")
+    polly_engine: str = Field("standard", description="Polly voice engine: standard or neural.")
+    media_store: str = Field(
+        "local",
+        description="Where chapter audio is kept: local (the data dir) or s3 (any S3-compatible store).",
+    )
+    s3_endpoint: str | None = Field(None, description="S3-compatible endpoint URL (MinIO, AWS) for media.")
+    s3_bucket: str | None = Field(None, description="Bucket for media when LEGATO_MEDIA_STORE=s3.")
+    s3_region: str = Field("us-east-1", description="Region the S3 requests are signed for.")
+    s3_access_key_id: str | None = Field(None, description="Access key id for the media bucket.")
+    s3_secret_access_key: SecretStr | None = Field(
+        None, description="Secret access key for the media bucket."
+    )
+    speech_max_attempts: int = Field(
+        5, ge=1, le=50, description="Runs of a chapter audio job before a provider outage fails it."
+    )
+    speech_lease_seconds: float = Field(
+        300.0, gt=0, description="A running audio job silent this long is presumed dead and run again."
+    )
+    speech_retry_seconds: float = Field(
+        30.0, ge=0, description="Wait before the first retry of an audio job; doubles each attempt."
+    )
+
     # --- money -------------------------------------------------------------------------------
     stripe_secret_key: SecretStr | None = Field(None, description="Enables Stripe; default test gateway.")
     stripe_webhook_secret: SecretStr | None = Field(None, description="Stripe endpoint secret (whsec_...).")

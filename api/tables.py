@@ -1,6 +1,7 @@
 """Importing this module registers every table of every package on the one metadata."""
 
 from accounts.models import *  # noqa: F403
+from ai.speech.models import *  # noqa: F403
 from ai.translation.models import *  # noqa: F403
 from content.models.community import *  # noqa: F403
 from content.models.reading import *  # noqa: F403

@@ -22,7 +22,7 @@ from ai.translation.jobs import JobRunner
 from ai.translation.pivot import Pivot
 from ai.translation.protocol import Translator
 from ai.translation.service import Translations
-from ai.wiring import build_translations, build_translator
+from ai.wiring import Speech, build_speech, build_translations, build_translator
 from api.db import make_engine, make_session_factory
 from api.read_grants import MarketplaceReadGrants
 from api.request_context import current_base_url
@@ -396,6 +396,29 @@ class Container:
         return JobRunner(execute=self.translations.execute(self.session_factory),
                          max_attempts=self.settings.translation_max_attempts)
 
+    # --- speech (ai/speech) -----------------------------------------------------------------------
+    @cached_property
+    def speech(self) -> Speech:
+        s = self.settings
+        return build_speech(
+            engine=s.speech_engine, media_store=s.media_store, data_dir=s.data_dir,
+            cipher=self.content_cipher, max_chars=s.max_text_chars, max_attempts=s.speech_max_attempts,
+            lease_seconds=s.speech_lease_seconds, retry_base_seconds=s.speech_retry_seconds,
+            google_api_key=s.google_tts_api_key.get_secret_value() if s.google_tts_api_key else None,
+            google_url=s.google_tts_url, polly_region=s.polly_region, aws_access_key_id=s.aws_access_key_id,
+            aws_secret_access_key=(
+                s.aws_secret_access_key.get_secret_value() if s.aws_secret_access_key else None
+            ),
+            polly_endpoint=s.polly_endpoint, polly_engine=s.polly_engine,
+            media_options={
+                "s3_endpoint": s.s3_endpoint, "s3_bucket": s.s3_bucket, "s3_region": s.s3_region,
+                "s3_access_key_id": s.s3_access_key_id,
+                "s3_secret_access_key": (
+                    s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None
+                ),
+            },
+        )
+
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:
         with self.session_factory() as session:
@@ -410,6 +433,8 @@ class Container:
             "tsa": lambda: self.timestamper.health(),
             "ipfs": lambda: self.pinner.health(),
             "translation": lambda: self.translator.health(),
+            "speech": lambda: self.speech.synth.health(),
+            "media": lambda: self.speech.store.health(),
         }
 
     def describe_adapters(self) -> dict[str, str]:
@@ -422,6 +447,8 @@ class Container:
             "payments": self.payment_gateway.name,
             "payouts": self.payout_gateway.name,
             "translation": self.translator.name,
+            "speech": self.speech.synth.name,
+            "media": self.speech.store.name,
         }
 
     def log_adapters(self) -> None:
@@ -438,6 +465,7 @@ class Container:
         worker.jobs.append(("licensing", self.licensing_round))
         worker.jobs.append(("signing_keys", self.sync_signing_keys))
         worker.jobs.append(("translations", lambda: self.translation_jobs.run_once(self.session_factory)))
+        worker.jobs.append(("speech", lambda: self.speech.jobs.run_due(self.session_factory)))
         return worker
 
     def settle_contracts(self) -> None:

@@ -55,6 +55,9 @@ ensure_debs "translation answers 503 TRANSLATION_ENGINE_UNAVAILABLE and its test
 # Chromium: the browser the web journeys drive through Playwright for Python at /usr/bin/chromium (never
 # `playwright install`).
 ensure_debs "the browser tests skip" chromium
+# espeak-ng through libespeak-ng (the embedded narrator), ffmpeg (loudness, Opus, MP3) and epubcheck (the
+# read-along EPUB test): chapter audio (docs/speech.md).
+ensure_debs "chapter audio answers SPEECH_UNAVAILABLE and its tests skip" espeak-ng libespeak-ng1 ffmpeg epubcheck
 # wrk drives scripts/bench_http.py.
 ensure_debs "scripts/bench_http.py needs wrk" wrk
 export PATH="$ROOT/.venv/bin:$PATH"

@@ -107,6 +107,24 @@ ROUTES: list[tuple[str, str, Any, dict[str, int]]] = [
     ("PUT", "/users/{other_id}/block", None, S(401, 204, 400, 204, 204, 204)),
     ("DELETE", "/users/{other_id}/block", None, SIGNED_IN_204),
     ("GET", "/search?q=lighthouse", None, ALL_200),
+    # narration (ai/speech): no audio exists in this world, so the files answer 409 AUDIO_NOT_READY to
+    # whoever may read the chapter and 403 AUDIO_LOCKED to whoever may not
+    ("GET", "/stories/{story}/narration", None, ALL_200),
+    ("GET", "/stories/{draft_story}/narration", None, VIEW_HIDDEN),
+    ("PUT", "/stories/{story}/narration", {"voice": "en-us"}, EDITOR),
+    ("PUT", "/stories/{draft_story}/narration", {"voice": "en-us"}, EDITOR_HIDDEN),
+    ("GET", "/stories/{story}/export.epub", None, ALL_200),
+    ("GET", "/stories/{draft_story}/export.epub", None, VIEW_HIDDEN),
+    ("POST", "/chapters/{free}/audio", None, S(401, 403, 403, 202, 403, 202)),
+    ("POST", "/chapters/{draft}/audio", None, S(401, 404, 404, 202, 404, 202)),
+    ("DELETE", "/chapters/{free}/audio/job", None, S(401, 403, 403, 404, 403, 404)),
+    ("GET", "/chapters/{free}/audio", None, ALL_200),
+    ("GET", "/chapters/{draft}/audio", None, VIEW_HIDDEN),
+    ("GET", "/chapters/{free}/audio.opus", None, S(409, 409, 409, 409, 409, 409)),
+    ("GET", "/chapters/{paid}/audio.opus", None, S(403, 403, 403, 409, 403, 409)),
+    ("GET", "/chapters/{draft}/audio.mp3", None, S(404, 404, 404, 409, 404, 409)),
+    ("GET", "/chapters/{paid}/audio.vtt", None, S(403, 403, 403, 409, 403, 409)),
+    ("GET", "/chapters/{free}/audio.json", None, S(409, 409, 409, 409, 409, 409)),
 ]
 
 

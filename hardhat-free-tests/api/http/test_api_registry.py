@@ -141,7 +141,7 @@ def test_ipfs_gateway_serves_pinned_certificates_only(client, container, writer)
 
 def test_health_reports_each_dependency(client):
     body = client.get("/health").json()
-    assert set(body["dependencies"]) == {"database", "chain", "tsa", "ipfs", "translation"}
+    assert set(body["dependencies"]) == {"database", "chain", "tsa", "ipfs", "translation", "speech", "media"}
     assert body["status"] == "ok" and all(d["status"] == "up" for d in body["dependencies"].values())
 
 
