@@ -1,7 +1,7 @@
 """speech: a story's narrator and each chapter's audio (job and files in one row)
 
 Revision ID: 0010_speech
-Revises: 0008_product
+Revises: 0009_translation
 Create Date: 2026-12-01 04:04:15
 
 See ``ai/speech/models.py`` for why the job and its result share the ``chapter_audio`` row.
