@@ -15,25 +15,62 @@ from api.content.pagination import MAX_LIMIT
 from api.db import ReaderWrote
 from api.deps import ContainerDep, SessionDep
 from api.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from api.inputguard import JsonRefused, check_json_bytes
 from api.models.accounts import Role, User
 from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
+from api.models.reading import ReadingProgress
 from api.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.schemas.community import CommentIn, ProgressIn
 from api.security import TokenError, client_address
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
 from registry.verify import Report
 
 __all__ = [
-    "LANGUAGE_PATTERN", "MAX_LIMIT", "USERNAME_PATTERN", "ApiError", "BadRequest", "Chapter", "ChapterStatus",
-    "Container", "ContainerDep", "Forbidden", "NotFound", "ProfileIn", "ReaderWrote", "RegisterIn", "Report",
-    "Role", "SessionDep", "Story", "StoryStatus", "TokenError", "Unauthorized", "User", "access", "chapters",
-    "client_address", "community", "error_status", "reading", "search", "social", "stories",
+    "LANGUAGE_PATTERN",
+    "MAX_LIMIT",
+    "USERNAME_PATTERN",
+    "ApiError",
+    "BadRequest",
+    "Chapter",
+    "ChapterStatus",
+    "CommentIn",
+    "Container",
+    "ContainerDep",
+    "Forbidden",
+    "JsonRefused",
+    "NotFound",
+    "ProfileIn",
+    "ProgressIn",
+    "ReaderWrote",
+    "ReadingProgress",
+    "RegisterIn",
+    "Report",
+    "Role",
+    "SessionDep",
+    "Story",
+    "StoryStatus",
+    "TokenError",
+    "Unauthorized",
+    "User",
+    "access",
+    "chapters",
+    "check_json_bytes",
+    "client_address",
+    "community",
+    "error_status",
+    "reading",
+    "search",
+    "social",
+    "stories",
 ]
 
 
 def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | None:
     """(status, code, message, details) of an error a client caused, as the JSON API would answer it;
     None for a server fault. Kept here because where statuses live moves with the architecture."""
+    if isinstance(exc, JsonRefused):
+        return 400, exc.code, exc.message, exc.details
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message, exc.details
     if isinstance(exc, RegistryError | MarketplaceError):
