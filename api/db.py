@@ -3,7 +3,7 @@
 On SQLite a transaction is a *writer* (``BEGIN IMMEDIATE``, the default everywhere) or, for a request
 that declared itself a reader (``reader_transactions``), a deferred *reader* that takes no lock. A reader
 that tries to write raises :class:`ReaderWrote` before the statement runs, so the caller can start over as
-a writer (``api.concurrency`` does that for GET requests).
+a writer (``api.http.concurrency`` does that for GET requests).
 """
 
 from __future__ import annotations

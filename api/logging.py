@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from contextvars import ContextVar
 from datetime import UTC, datetime
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+from api.request_context import request_id_var
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.security import IPNetwork, parse_networks
+from accounts.credentials import IPNetwork, parse_networks
 
 
 class Settings(BaseSettings):
@@ -147,7 +147,7 @@ class Settings(BaseSettings):
 
     # --- licensing ---------------------------------------------------------------------------
     license_writer_share_pct: int = Field(
-        85, description="Writer's percentage of a license fee; the platform gets the rest (DESIGN.md)."
+        85, description="Writer's % of a license fee; the platform keeps the rest (docs/architecture.md)."
     )
     license_offer_ttl_days: int = Field(
         14, description="An offer or counter-offer unanswered this long expires."

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from api.content.publishing import publish_due
 from api.db import session_scope
+from content.publishing import publish_due
 
 if TYPE_CHECKING:
-    from api.container import Container
+    from api.wiring import Container
 
 log = logging.getLogger("legato.worker")
 

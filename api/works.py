@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.orm import Session
 
-from api.content.stories import stats_for
-from api.models.accounts import User
-from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
-from api.models.reading import Follow, LibraryEntry, ReadingProgress
-from marketplace.chain_of_title import sees_terms
-from marketplace.licensing import MEDIUM_NAMES, Actor, ChapterRef, Party, WorkInfo, work_id
-from marketplace.licensing_models import AgreementStatus, LicenseListing, ListingStatus
+from accounts.models import User
+from content.models.reading import Follow, LibraryEntry, ReadingProgress
+from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
+from content.stories import stats_for
+from marketplace.licensing.chain_of_title import sees_terms
+from marketplace.licensing.models import AgreementStatus, LicenseListing, ListingStatus
+from marketplace.licensing.terms import MEDIUM_NAMES, Actor, ChapterRef, Party, WorkInfo, work_id
 from registry.chain import Chain
 from registry.errors import RegistryError
 from registry.models import CertificateState, Registration
@@ -31,7 +31,7 @@ COMPLETED_PCT = 90.0  # a reader who reached 90% of the latest published chapter
 
 
 class ContentWorks:
-    """The :class:`~marketplace.licensing.WorkCatalog` over stories, chapters and users."""
+    """The :class:`~marketplace.licensing.terms.WorkCatalog` over stories, chapters and users."""
 
     def work(self, session: Session, story_id: str) -> WorkInfo | None:
         story = session.get(Story, story_id)

@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
-from api.container import Container
 from api.db import make_engine
+from api.http.app import create_app
 from api.migrate import upgrade
 from api.settings import Settings
+from api.wiring import Container
 from registry.chain import Web3Chain, memory_chain
 from registry.timestamp import EmbeddedTSA
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api.container import Container
-from api.models.accounts import Role, User
+from accounts.models import Role, User
+from api.wiring import Container
 
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
@@ -35,7 +35,7 @@ def auth_headers(container: Container, user: User) -> dict[str, str]:
 
 def make_story(session: Session, container: Container, author: User, **fields: Any) -> Any:
     """A story by ``author``; ``status`` defaults to ``ongoing`` so it is visible (pass ``"draft"``)."""
-    from api.content.stories import create_story
+    from content.stories import create_story
 
     n = next(_seq)
     values: dict[str, Any] = {"title": f"Story {n}", "description": f"Description {n}", "status": "ongoing"}
@@ -49,8 +49,8 @@ def make_chapter(
     session: Session, container: Container, story: Any, *, content: str | None = None, **fields: Any
 ) -> Any:
     """A draft chapter (pass ``published=True`` to mark it published without the registry)."""
-    from api.content.chapters import create_chapter
-    from api.models.content import ChapterStatus
+    from content.chapters import create_chapter
+    from content.models.stories import ChapterStatus
 
     n = next(_seq)
     published = fields.pop("published", False)
@@ -71,8 +71,8 @@ def make_chapter(
 
 def grant_coins(session: Session, user_id: str, coins: int) -> None:
     """Coins in a wallet with the postings a purchase makes, without a checkout."""
-    from marketplace import ledger
-    from marketplace.ledger import TransferKind
+    from marketplace.money import ledger
+    from marketplace.money.ledger import TransferKind
 
     ledger.transfer(
         session,

@@ -19,7 +19,7 @@ given a key feeds MinHash and the chunk cuts with ``PRF(key, shingle hash)``, an
 signature tests no guess of the text. ``key_id`` says which key; fingerprints of different keys are
 never compared. A fingerprinter without a key makes the public (legacy) signatures of format 1.
 
-Shingles are ``k`` consecutive tokens of :mod:`registry.tokens`: words (``k = 5``) for spaced
+Shingles are ``k`` consecutive tokens of :mod:`registry.tokenizer`: words (``k = 5``) for spaced
 scripts; single characters (``k = 8``, about as long as five words) when at least half the tokens
 are characters of a script written without spaces (Chinese, Japanese, Thai...). A text with fewer
 than ``k`` tokens has one shingle of all of them. Shingle hash: ``fmix64(sum(t_j * P**(k-1-j)))``
@@ -43,7 +43,7 @@ import numpy as np
 from datasketch import LeanMinHash, MinHash
 
 from registry.errors import ConfigurationError
-from registry.tokens import TOKENIZER, UNICODE_VERSION, P, fmix64, tokenize
+from registry.tokenizer import TOKENIZER, UNICODE_VERSION, P, fmix64, tokenize
 
 NUM_PERM = 128
 SEED = 1

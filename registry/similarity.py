@@ -43,7 +43,7 @@ from registry.fingerprint import (
     Signatures,
 )
 from registry.lsh_storage import CompactBuckets, CompactKeys
-from registry.tokens import TOKENIZER
+from registry.tokenizer import TOKENIZER
 
 __all__ = [
     "BLOCK_CONTAINMENT", "BLOCK_JACCARD", "CHUNK_BANDS", "MIN_SHARED", "WHOLE_BANDS", "Match",

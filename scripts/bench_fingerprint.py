@@ -43,7 +43,7 @@ from registry.canonical import canonicalize  # noqa: E402
 from registry.fingerprint import CHUNK_PERM, Fingerprint, Fingerprinter  # noqa: E402
 from registry.fingerprint_key import FingerprintKey  # noqa: E402
 from registry.similarity import MemoryLSHIndex, RedisLSHIndex, find_matches  # noqa: E402
-from registry.tokens import normalize_token, tokenize  # noqa: E402
+from registry.tokenizer import normalize_token, tokenize  # noqa: E402
 
 KEY = FingerprintKey.generate()
 

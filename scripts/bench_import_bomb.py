@@ -19,9 +19,9 @@ import time
 import zipfile
 import zlib
 
-from api.content import archive
-from api.content.importer import parse_manuscript
-from api.errors import ApiError
+from api.http.errors import ApiError
+from content import archive
+from content.importer import parse_manuscript
 
 
 def build_bomb(inflated_bytes: int, declared: int = 1000) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.inputguard import JsonRefused, check_json_bytes
+from api.http.inputguard import JsonRefused, check_json_bytes
 
 SIZE = 2_000_000
 BODIES = {

@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from accounts.models import User
 from api.cli.base import app, err, open_container, out
-from api.content import importer
-from api.content.access import editable_story
-from api.content.crypto import KeyringError
-from api.content.rotation import reencrypt_all, rows_by_key
 from api.db import session_scope
-from api.errors import ApiError
-from api.models.accounts import User
-from api.models.content import Story
+from api.http.errors import ApiError
+from content import importer
+from content.access import editable_story
+from content.crypto import KeyringError
+from content.models.stories import Story
+from content.rotation import reencrypt_all, rows_by_key
 
 if TYPE_CHECKING:
-    from api.container import Container
+    from api.wiring import Container
 
 keys_app = typer.Typer(
     no_args_is_help=True,

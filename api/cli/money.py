@@ -11,11 +11,11 @@ import typer
 from sqlalchemy.orm import Session
 
 from api.cli.base import app, err, open_container, out
-from api.content.reading import reading_seconds_by_subscriber_and_writer
 from api.db import session_scope
+from content.reading import reading_seconds_by_subscriber_and_writer
 from marketplace.errors import MarketplaceError
-from marketplace.ledger import check_ledger
-from marketplace.subscriptions import next_month, parse_month
+from marketplace.money.ledger import check_ledger
+from marketplace.money.subscriptions import next_month, parse_month
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The double-entry ledger.")
 payouts_app = typer.Typer(no_args_is_help=True, help="Writer payouts and the subscription pool.")

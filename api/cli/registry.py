@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from api.cli.base import app, err, open_container, out
 from api.db import session_scope
-from api.errors import error_body
+from api.http.errors import error_body
 from api.settings import Settings
 from registry.errors import PlagiarismSuspected, RegistryError, VerificationError
 from registry.trust import Trust
@@ -156,7 +156,7 @@ def verify(
     A license certificate or chain-of-title bundle is recognised by its schema. Exits 0 only when no
     check fails (skips are not passes; ``origin`` never skips), else 1 naming the first failed check;
     2 when there is nothing to pin."""
-    from marketplace.chain_of_title import (
+    from marketplace.licensing.chain_of_title import (
         is_bundle,
         is_license,
         license_registry_of,

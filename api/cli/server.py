@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from api.cli.base import app, err, open_container
+from api.cli.base import app, cli_settings, err, open_container
 from api.logging import configure_logging
 from api.migrate import upgrade
-from api.settings import Settings
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
@@ -25,11 +24,11 @@ def serve(
     (then cancels them), stops the worker between two jobs and exits; uvicorn then re-raises the
     signal, so a thread stuck in a blocking call cannot hold the process.
     """
-    from api.app import create_app
-    from api.concurrency import set_fallback_base_url
-    from api.container import Container
+    from api.http.app import create_app
+    from api.request_context import set_fallback_base_url
+    from api.wiring import Container
 
-    settings = Settings()
+    settings = cli_settings()
     configure_logging(settings.log_level)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (compared, not bound)
     set_fallback_base_url(f"http://{shown_host}:{port}")
@@ -37,7 +36,7 @@ def serve(
     upgrade(container.engine)
     # proxy_headers=False: uvicorn would otherwise let any client on a trusted address (127.0.0.1 by
     # default) rewrite its own address with X-Forwarded-For; the app reads that header itself, only
-    # from LEGATO_TRUSTED_PROXIES (api.security.client_address).
+    # from LEGATO_TRUSTED_PROXIES (accounts.credentials.client_address).
     uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
                 access_log=False,  # the request-id middleware logs one structured line per request
                 proxy_headers=False,

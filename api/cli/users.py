@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
+from accounts.models import Role
 from api.cli.base import app, err, open_container, out
 from api.db import session_scope
-from api.errors import ApiError
-from api.models.accounts import Role
-from api.schemas.accounts import RegisterIn
+from api.http.errors import ApiError
+from api.http.schemas.accounts import RegisterIn
 
 users_app = typer.Typer(no_args_is_help=True, help="User accounts.")
 app.add_typer(users_app, name="users")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import api.models  # noqa: F401  (registers every table on the one metadata)
+import api.tables  # noqa: F401  (registers every table on the one metadata)
 from registry.db import Base
 
 config = context.config

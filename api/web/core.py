@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.container import Container
-from api.content import access, chapters, community, reading, search, social, stories
-from api.content.pagination import MAX_LIMIT
+from accounts.credentials import TokenError, client_address
+from accounts.models import Role, User
 from api.db import ReaderWrote
-from api.deps import ContainerDep, SessionDep
-from api.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
-from api.inputguard import JsonRefused, check_json_bytes
-from api.models.accounts import Role, User
-from api.models.content import Chapter, ChapterStatus, Story, StoryStatus
-from api.models.reading import ReadingProgress
-from api.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
-from api.schemas.community import CommentIn, ProgressIn
-from api.security import TokenError, client_address
+from api.http.deps import ContainerDep, SessionDep
+from api.http.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
+from api.http.inputguard import JsonRefused, check_json_bytes
+from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.http.schemas.community import CommentIn, ProgressIn
+from api.wiring import Container
+from content import access, chapters, community, reading, search, social, stories
+from content.models.reading import ReadingProgress
+from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
+from content.pagination import MAX_LIMIT
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
 from registry.verify import Report
@@ -73,9 +73,10 @@ def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | N
         return 400, exc.code, exc.message, exc.details
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message, exc.details
-    if isinstance(exc, RegistryError | MarketplaceError):
-        status = STATUS_BY_CODE.get(exc.code, 500)
+    code = getattr(exc, "code", None)
+    if isinstance(exc, RegistryError | MarketplaceError) or (isinstance(code, str) and code in STATUS_BY_CODE):
+        status = STATUS_BY_CODE.get(str(code), 500)
         if status >= 500:
             return None
-        return status, exc.code, exc.message, exc.details
+        return status, str(code), str(getattr(exc, "message", "")), dict(getattr(exc, "details", {}) or {})
     return None

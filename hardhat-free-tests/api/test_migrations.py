@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-import api.models  # noqa: F401
+import api.tables  # noqa: F401
 from api.migrate import alembic_config
 from registry.db import Base
 

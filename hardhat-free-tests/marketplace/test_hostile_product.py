@@ -12,9 +12,9 @@ import pytest
 from factories import auth_headers, make_chapter, make_story, make_user
 from licensing_support import market, terms
 
-import marketplace.offers
-from api.content.reading import reading_seconds_by_subscriber_and_writer
-from marketplace.licensing import Terms, terms_hash
+import marketplace.licensing.offers
+from content.reading import reading_seconds_by_subscriber_and_writer
+from marketplace.licensing.terms import Terms, terms_hash
 
 
 def _subscribe(client, headers):
@@ -124,7 +124,7 @@ def test_terms_that_ran_out_while_waiting_cannot_be_accepted(client, session, co
     body = terms(start=(now - timedelta(days=30)).isoformat(), end=(now + timedelta(days=1)).isoformat())
     offer = client.post(f"/marketplace/listings/{m['listing']['id']}/offers", json=body, headers=m["studio"])
     assert offer.status_code == 201, offer.text
-    monkeypatch.setattr(marketplace.offers, "utcnow", lambda: now + timedelta(days=2))
+    monkeypatch.setattr(marketplace.licensing.offers, "utcnow", lambda: now + timedelta(days=2))
     r = client.post(f"/marketplace/offers/{offer.json()['id']}/accept", headers=m["writer"])
     assert r.status_code == 409 and r.json()["error"]["code"] == "LICENSE_TERM_ENDED", r.text
     still = client.get(f"/marketplace/offers/{offer.json()['id']}", headers=m["writer"]).json()

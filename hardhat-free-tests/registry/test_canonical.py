@@ -1,4 +1,4 @@
-"""legato-text-v1: every rule of DESIGN.md's canonical text, its refusals, and byte-exact SHA-256 vectors.
+"""legato-text-v1: every rule of the canonical text (docs/certificate.md), its refusals, byte-exact vectors.
 
 The digests below were computed with coreutils (``printf '<canonical bytes>' | sha256sum``), not with
 the code under test, so a change in either the rules or the hashing breaks them.

@@ -25,7 +25,7 @@ from registry.fingerprint import (
     content_defined_cuts,
     fingerprint,
 )
-from registry.tokens import APOS, MARK, NOSPACE, OTHER, WORD, char_class, normalize_token, tokenize
+from registry.tokenizer import APOS, MARK, NOSPACE, OTHER, WORD, char_class, normalize_token, tokenize
 
 M64 = (1 << 64) - 1
 P = 0x9E3779B97F4A7C15

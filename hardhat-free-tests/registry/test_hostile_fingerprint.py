@@ -29,7 +29,7 @@ from registry.fingerprint_key import KEY_FILE, FingerprintKey
 from registry.models import Registration
 from registry.service import Author
 from registry.similarity import MemoryLSHIndex
-from registry.tokens import P, hash_normalized, normalize_token, tokenize
+from registry.tokenizer import P, hash_normalized, normalize_token, tokenize
 
 AMINA = Author(id="amina", display_name="Amina")
 KOFI = Author(id="kofi", display_name="Kofi")

@@ -103,7 +103,7 @@ def deployment(rpc_url, tmp_path_factory, engine):
     """A deployment whose chain is the node: contracts deployed and keys authorized through JSON-RPC."""
     from conftest import make_settings
 
-    from api.container import Container
+    from api.wiring import Container
 
     data = tmp_path_factory.mktemp("hardhat-data")
     container = Container(make_settings(data), engine=engine)

@@ -22,7 +22,7 @@ from cryptography import x509
 
 from registry.errors import ConfigurationError, InvalidTimestamp, TimestampUnavailable
 from registry.timestamp import asn1
-from registry.timestamp.chain import load_roots
+from registry.timestamp.cert_path import load_roots
 from registry.timestamp.protocol import TimestampToken
 from registry.timestamp.verify import verify_response
 

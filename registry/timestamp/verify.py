@@ -31,7 +31,7 @@ from rfc3161_client import VerifierBuilder, decode_timestamp_response
 
 from registry.errors import InvalidTimestamp
 from registry.timestamp import asn1
-from registry.timestamp.chain import build_chain, der, load_roots
+from registry.timestamp.cert_path import build_chain, der, load_roots
 from registry.timestamp.protocol import VerifiedTimestamp
 
 _SIGNER_HASHES: dict[str, type[hashes.HashAlgorithm]] = {

@@ -24,8 +24,8 @@ import uvicorn
 from conftest import TEST_DATABASE_URL, make_settings, own_schema_engine
 from sqlalchemy import Engine
 
-from api.app import create_app
-from api.container import Container
+from api.http.app import create_app
+from api.wiring import Container
 from api.db import make_engine
 from api.migrate import upgrade
 

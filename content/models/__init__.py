@@ -1,0 +1,1 @@
+"""The storytelling tables: stories and chapters with their versions, community, and reading state."""
