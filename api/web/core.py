@@ -74,7 +74,8 @@ def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | N
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message, exc.details
     code = getattr(exc, "code", None)
-    if isinstance(exc, RegistryError | MarketplaceError) or (isinstance(code, str) and code in STATUS_BY_CODE):
+    mapped = isinstance(code, str) and code in STATUS_BY_CODE
+    if isinstance(exc, RegistryError | MarketplaceError) or mapped:
         status = STATUS_BY_CODE.get(str(code), 500)
         if status >= 500:
             return None

@@ -56,7 +56,8 @@ def find_chapter(web: Web, story_id: str, number: int) -> tuple[Chapter, Story]:
 def _neighbour(web: Web, story: Story, number: int, step: int) -> int | None:
     order = Chapter.number.asc() if step > 0 else Chapter.number.desc()
     cmp = Chapter.number > number if step > 0 else Chapter.number < number
-    for c in web.db.scalars(select(Chapter).where(Chapter.story_id == story.id, cmp).order_by(order).limit(5)):
+    q = select(Chapter).where(Chapter.story_id == story.id, cmp).order_by(order).limit(5)
+    for c in web.db.scalars(q):
         if access.chapter_visible(web.user, story, c):
             return c.number
     return None
@@ -175,5 +176,6 @@ async def progress(story_id: str, number: Number, request: Request, web: WebDep)
     chapter, story = find_chapter(web, story_id, number)
     if not access.can_read_chapter(web.db, web.user, chapter):
         return Response(status_code=403)
-    reading.record_progress(web.db, web.user, chapter, story, percentage=body.percentage, seconds=body.seconds)
+    reading.record_progress(web.db, web.user, chapter, story, percentage=body.percentage,
+                            seconds=body.seconds)
     return Response(status_code=204)

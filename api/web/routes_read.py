@@ -50,8 +50,8 @@ def _readable():  # type: ignore[no-untyped-def]
 
 def _popular(web: Web, limit: int = 6) -> list[Story]:
     """Most readers first (distinct people with reading progress), then newest."""
-    readers = (select(ReadingProgress.story_id, func.count(func.distinct(ReadingProgress.reader_id)).label("n"))
-               .group_by(ReadingProgress.story_id).subquery())
+    n = func.count(func.distinct(ReadingProgress.reader_id)).label("n")
+    readers = select(ReadingProgress.story_id, n).group_by(ReadingProgress.story_id).subquery()
     q = (select(Story).join(readers, readers.c.story_id == Story.id).where(_readable())
          .order_by(readers.c.n.desc(), Story.created_at.desc()).limit(limit))
     return list(web.db.scalars(q))

@@ -36,11 +36,13 @@ CHECKS: dict[str, tuple[str, str]] = {
     "signature": ("Platform signature",
                   "The registry's Ed25519 signature covers every field: nothing was changed after issue."),
     "author_signature": ("Author's own signature",
-                         "The author signed with their own wallet key. Skipped when the author holds no key."),
+                         "The author signed with their own wallet key. "
+                         "Skipped when the author holds no key."),
     "timestamp": ("Independent timestamp",
                   "A timestamp authority (RFC 3161) saw this exact fingerprint at the stated time."),
     "merkle_proof": ("Included in a batch",
-                     "The certificate is a leaf of the batch whose root was anchored. Skipped while pending."),
+                     "The certificate is a leaf of the batch whose root was anchored. "
+                     "Skipped while pending."),
     "chain": ("Anchored on the blockchain",
               "The registry contract on the chain holds the batch root: the record is public and permanent. "
               "Skipped while the batch is pending."),
@@ -92,7 +94,8 @@ def verify_by_id(certificate_id: str, web: WebDep) -> Response:
     return _render(web, report, certificate_id=certificate_id, uploaded=False)
 
 
-router.add_api_route("/verify/{certificate_id}", verify_by_id, methods=["GET"], route_class_override=HtmlOnlyRoute)
+router.add_api_route("/verify/{certificate_id}", verify_by_id, methods=["GET"],
+                     route_class_override=HtmlOnlyRoute)
 
 
 @router.post("/verify")

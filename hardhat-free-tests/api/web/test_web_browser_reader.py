@@ -39,7 +39,8 @@ def accessible(page: Any) -> None:
 
 def test_reader_journey(page: Any, context: Any, live: Live, api: Any) -> None:
     w = writer(api)
-    made = story(api, w, "Journey to Kano", [("The gate", unique_text(), 0), ("The market", unique_text(), 5)],
+    made = story(api, w, "Journey to Kano",
+                 [("The gate", unique_text(), 0), ("The market", unique_text(), 5)],
                  genre="adventure")
     paid_words = made.chapters[1]["title"]
     sign_up(page, live.url, "journeyreader")

@@ -14,7 +14,8 @@ HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 def csrf(client: TestClient, path: str = "/") -> str:
-    return re.search(r'name="csrf-token" content="([0-9a-f]{64})"', client.get(path, headers=HTML).text).group(1)
+    page = client.get(path, headers=HTML).text
+    return re.search(r'name="csrf-token" content="([0-9a-f]{64})"', page).group(1)
 
 
 def sign_up(client: TestClient, name: str) -> str:

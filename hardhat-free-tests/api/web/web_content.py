@@ -26,7 +26,8 @@ def writer(client: Any, name: str | None = None) -> Writer:
     r = client.post("/auth/register", json={"email": f"{name}@example.com", "username": name,
                                             "password": "password-123", "role": "writer"})
     assert r.status_code == 201, r.text
-    token = client.post("/auth/login", json={"email": name, "password": "password-123"}).json()["access_token"]
+    login = client.post("/auth/login", json={"email": name, "password": "password-123"})
+    token = login.json()["access_token"]
     return Writer(name, {"Authorization": f"Bearer {token}"}, r.json()["id"])
 
 
