@@ -9,6 +9,7 @@ first) gets this page, any other client the JSON verdict (``pages.HtmlOnlyRoute`
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -69,8 +70,18 @@ def _render(web: Web, report: Report, *, certificate_id: str | None, uploaded: b
         "verify_result.html", status=200, ok=report.ok, first_failure=failed.check if failed else None,
         checks=explained(web, report), certificate_id=certificate_id or str(cert.get("id") or "") or None,
         title=str(work.get("title") or ""), author=str(author.get("display_name") or ""),
-        issued_at=str(cert.get("issued_at") or ""), uploaded=uploaded,
+        issued_at=_when(cert.get("issued_at")), uploaded=uploaded,
         anchored=bool(cert.get("anchor")))
+
+
+def _when(value: object) -> datetime | None:
+    """The certificate's ``issued_at`` as a datetime, so the page writes it the reader's way."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 @router.get("/verify")

@@ -97,6 +97,14 @@ def test_expired_access_token_is_refreshed_transparently(client: TestClient, con
     assert 'data-user="refresher"' in r.text
     renewed = session.unseal(container, r.cookies.get("legato_session"))
     assert renewed is not None and renewed[1] != refresh_token
+    # a second request that left with the old cookie (the browser sends several at once) is not taken
+    # for a stolen refresh token: it gets the same new pair, and the login survives
+    client.cookies.set("legato_session", session.seal(container, expired, refresh_token))
+    r2 = client.get("/library", headers=HTML)
+    assert 'data-user="refresher"' in r2.text
+    assert session.unseal(container, r2.cookies.get("legato_session"))[1] == renewed[1]
+    client.cookies.set("legato_session", r.cookies.get("legato_session"))
+    assert 'data-user="refresher"' in client.get("/settings", headers=HTML).text
 
 
 def test_login_throttled_like_the_api(client: TestClient) -> None:
