@@ -19,7 +19,7 @@ from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, Profil
 from api.http.schemas.community import CommentIn, ProgressIn
 from api.wiring import Container
 from content import access, chapters, community, reading, search, social, stories
-from content.models.reading import ReadingProgress
+from content.models.reading import Follow, LibraryEntry, ReadingProgress
 from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
 from content.pagination import MAX_LIMIT
 from marketplace.errors import MarketplaceError
@@ -37,8 +37,10 @@ __all__ = [
     "CommentIn",
     "Container",
     "ContainerDep",
+    "Follow",
     "Forbidden",
     "JsonRefused",
+    "LibraryEntry",
     "NotFound",
     "ProfileIn",
     "ProgressIn",

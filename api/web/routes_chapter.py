@@ -85,20 +85,13 @@ def reader_page(story_id: str, number: Number, web: WebDep, notice: str | None =
         paragraphs=paragraphs(text) if text is not None else [], coins=coins,
         comments=page.items if page else [], comment_authors=authors,
         prev_number=_neighbour(web, story, number, -1), next_number=_neighbour(web, story, number, 1),
-        text_lang=text_lang or None, text_rtl=bool(text_lang) and _rtl(text_lang),
+        text_lang=text_lang or None, text_rtl=bool(text_lang) and i18n.is_rtl(text_lang),
         notice=web._(NOTICES[notice]) if notice in NOTICES else None,
         tip_key=secrets.token_hex(16), can_tip=bool(web.user and author and author.role == Role.writer
                                                      and author.id != web.user.id))
     if readable:
         response.headers["X-Legato-Offline"] = "1"
     return response
-
-
-def _rtl(lang: str) -> bool:
-    try:
-        return i18n.is_rtl(lang)
-    except (ValueError, LookupError):
-        return False
 
 
 def _back(story: Story, chapter: Chapter, notice: str) -> str:

@@ -17,6 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from api.web.core import (
     Chapter,
     ChapterStatus,
+    Follow,
+    LibraryEntry,
     ReadingProgress,
     Story,
     StoryStatus,
@@ -94,10 +96,8 @@ def story_page(story_id: str, web: WebDep) -> Response:
     items = chapters.list_chapters(web.db, story, include_unpublished=editor)
     rows = [{"chapter": c, "locked": not access.can_read_chapter(web.db, web.user, c)} for c in items]
     author = web.db.get(User, story.author_id)
-    saved = following = False
-    if web.user is not None:
-        saved = story.id in {s.id for _, s in reading.library(web.db, web.user, cursor=None, limit=100).items}
-        following = author is not None and author.id in {u.id for u in social.following(web.db, web.user)}
+    saved = web.user is not None and web.db.get(LibraryEntry, (web.user.id, story.id)) is not None
+    following = _follows(web, author)
     return web.render("story.html", story=story, stats=stories.stats_for(web.db, [story.id])[story.id],
                       author=author, chapters=rows, own_rating=community.own_rating(web.db, web.user, story),
                       saved=saved, following=following, tags=[t.tag for t in story.tag_rows])
@@ -128,13 +128,18 @@ async def rate_story(story_id: str, request: Request, web: WebDep) -> Response:
     return web.redirect(f"/s/{story.id}")
 
 
+def _follows(web: Web, person: User | None) -> bool:
+    return (web.user is not None and person is not None
+            and web.db.get(Follow, (web.user.id, person.id)) is not None)
+
+
 @router.get("/u/{username}")
 def author_page(username: str, web: WebDep) -> Response:
     person = web.db.scalar(select(User).where(func.lower(User.username) == username[:40].lower()))
     if person is None or not person.is_active:
         raise HTTPException(404)
     items = stories.list_stories(web.db, web.user, author=person.id, limit=50).items
-    following = web.user is not None and person.id in {u.id for u in social.following(web.db, web.user)}
+    following = _follows(web, person)
     return web.render("author.html", person=person, stories=cards(web, items), following=following)
 
 

@@ -48,6 +48,16 @@ def test_story_and_reader_pages_follow_the_api_rules(client: TestClient, app) ->
             "/login?next=/library"
 
 
+@pytest.mark.parametrize(("language", "rtl"), [("ar", True), ("fa-IR", True), ("sw", False), ("xx", False),
+                                               ("zz-Qqqq-999", False)])
+def test_chapter_direction_follows_the_story_language(client: TestClient, language: str, rtl: bool) -> None:
+    made = story(client, writer(client), "Directions", [("One", unique_text(), 0)], language=language)
+    page = client.get(f"/s/{made.story_id}/1", headers=HTML)
+    assert page.status_code == 200
+    assert ('dir="rtl"' in page.text) is rtl
+    assert client.get(f"/s/{made.story_id}", headers=HTML).status_code == 200
+
+
 def test_titles_and_comments_are_escaped(client: TestClient) -> None:
     w = writer(client)
     made = story(client, w, "<img src=x onerror=alert(1)>", [("<script>alert(2)</script>", unique_text(), 0)])
