@@ -30,7 +30,7 @@ from api.web.core import (
     error_status,
     reading,
 )
-from api.web.pages import PageRoute, Web, WebDep, field, form
+from api.web.pages import PageRoute, Posted, Web, WebDep, field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Number = Annotated[int, Path(ge=1, le=1_000_000)]
@@ -119,10 +119,9 @@ def unlock(story_id: str, number: Number, web: WebDep) -> Response:
 
 
 @router.post("/s/{story_id}/{number}/comments")
-async def comment(story_id: str, number: Number, request: Request, web: WebDep) -> Response:
+def comment(story_id: str, number: Number, request: Request, data: Posted, web: WebDep) -> Response:
     if web.user is None:
         return web.login_first()
-    data = await form(request)
     chapter, story = find_chapter(web, story_id, number)
     try:
         body = CommentIn(body=field(data, "body", max_chars=5000).strip(),
@@ -134,10 +133,9 @@ async def comment(story_id: str, number: Number, request: Request, web: WebDep) 
 
 
 @router.post("/s/{story_id}/{number}/tip")
-async def tip(story_id: str, number: Number, request: Request, web: WebDep) -> Response:
+def tip(story_id: str, number: Number, request: Request, data: Posted, web: WebDep) -> Response:
     if web.user is None:
         return web.login_first()
-    data = await form(request)
     chapter, story = find_chapter(web, story_id, number)
     coins = field(data, "coins", max_chars=7)
     writer = web.db.get(User, story.author_id)
@@ -156,11 +154,10 @@ async def tip(story_id: str, number: Number, request: Request, web: WebDep) -> R
 
 
 @router.post("/s/{story_id}/{number}/progress")
-async def progress(story_id: str, number: Number, request: Request, web: WebDep) -> Response:
+def progress(story_id: str, number: Number, request: Request, data: Posted, web: WebDep) -> Response:
     """Sent by the page's script (also later, once a phone that read offline is back online)."""
     if web.user is None:
         return Response(status_code=401)
-    data = await form(request)
     try:
         body = ProgressIn(percentage=float(field(data, "percentage", max_chars=10) or "0"),
                           seconds=int(field(data, "seconds", max_chars=10) or "0"))

@@ -31,7 +31,7 @@ from api.web.core import (
     social,
     stories,
 )
-from api.web.pages import HtmlOnlyRoute, PageRoute, Web, WebDep, field, form
+from api.web.pages import HtmlOnlyRoute, PageRoute, Posted, Web, WebDep, field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 Short = Annotated[str | None, Query(max_length=50)]
@@ -104,10 +104,9 @@ def story_page(story_id: str, web: WebDep) -> Response:
 
 
 @router.post("/s/{story_id}/library")
-async def save_story(story_id: str, request: Request, web: WebDep) -> Response:
+def save_story(story_id: str, request: Request, data: Posted, web: WebDep) -> Response:
     if web.user is None:
         return web.login_first()
-    data = await form(request)
     story = access.visible_story(web.db, story_id[:64], web.user)
     if data.get("action") == "remove":
         reading.remove_from_library(web.db, web.user, story.id)
@@ -117,10 +116,10 @@ async def save_story(story_id: str, request: Request, web: WebDep) -> Response:
 
 
 @router.post("/s/{story_id}/rating")
-async def rate_story(story_id: str, request: Request, web: WebDep) -> Response:
+def rate_story(story_id: str, request: Request, data: Posted, web: WebDep) -> Response:
     if web.user is None:
         return web.login_first()
-    stars = field(await form(request), "stars", max_chars=2)
+    stars = field(data, "stars", max_chars=2)
     if stars not in {"1", "2", "3", "4", "5"}:
         return web.redirect(f"/s/{story_id[:64]}")
     story = access.visible_story(web.db, story_id[:64], web.user)
@@ -144,10 +143,9 @@ def author_page(username: str, web: WebDep) -> Response:
 
 
 @router.post("/u/{username}/follow")
-async def follow(username: str, request: Request, web: WebDep) -> Response:
+def follow(username: str, request: Request, data: Posted, web: WebDep) -> Response:
     if web.user is None:
         return web.login_first()
-    data = await form(request)
     person = web.db.scalar(select(User).where(func.lower(User.username) == username[:40].lower()))
     if person is None:
         return web.redirect("/")
@@ -172,12 +170,12 @@ def library_page(web: WebDep) -> Response:
 
 
 @router.post("/library/coins")
-async def buy_coins(request: Request, web: WebDep) -> Response:
+def buy_coins(request: Request, data: Posted, web: WebDep) -> Response:
     """Start a coin checkout through the configured gateway (Stripe Checkout, or the embedded test
     gateway's confirm page) and send the browser there."""
     if web.user is None:
         return web.login_first()
-    package_id = field(await form(request), "package_id", max_chars=64)
+    package_id = field(data, "package_id", max_chars=64)
     order = web.container.coins.order(package_id)
     checkout = web.container.payments.start_checkout(web.db, user_id=web.user.id, order=order)
     web.db.commit()  # the gateway's page must find the checkout

@@ -13,13 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from api.web.core import JsonRefused, Report, check_json_bytes
-from api.web.pages import HtmlOnlyRoute, PageRoute, Web, WebDep, field, form
+from api.web.pages import HtmlOnlyRoute, PageRoute, Posted, Web, WebDep, field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MAX_CERTIFICATE_BYTES = 256 * 1024
@@ -110,27 +109,26 @@ router.add_api_route("/verify/{certificate_id}", verify_by_id, methods=["GET"],
 
 
 @router.post("/verify")
-async def verify_upload(request: Request, web: WebDep) -> Response:
-    data = await form(request)
-    certificate = await _read(data.get("certificate"), MAX_CERTIFICATE_BYTES)
+def verify_upload(request: Request, data: Posted, web: WebDep) -> Response:
+    certificate = _read(data.get("certificate"), MAX_CERTIFICATE_BYTES)
     if not certificate:
         certificate = field(data, "certificate_json", max_chars=MAX_CERTIFICATE_BYTES).encode()
     if not certificate.strip():
         return web.render("verify.html", 400, error=web._("Choose a certificate file or paste its JSON."))
-    text = await _read(data.get("text"), MAX_TEXT_BYTES) or None
+    text = _read(data.get("text"), MAX_TEXT_BYTES) or None
     try:
         check_json_bytes(certificate)  # bounded like any JSON body before a parser sees it
         json.loads(certificate)
     except (JsonRefused, ValueError, RecursionError):
         return web.render("verify.html", 400, error=web._("This file is not a certificate (it is not JSON)."))
-    report = await run_in_threadpool(web.container.verify_certificate, certificate, text, None)
+    report = web.container.verify_certificate(certificate, text, None)
     return _render(web, report, certificate_id=None, uploaded=True)
 
 
-async def _read(value: object, limit: int) -> bytes:
+def _read(value: object, limit: int) -> bytes:
     if not isinstance(value, UploadFile):
         return b""
-    data = await value.read(limit + 1)
+    data = value.file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"The file is too large (at most {limit // 1024} KiB).")
     return data
