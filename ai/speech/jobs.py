@@ -41,9 +41,9 @@ from ai.speech.narrator import narrator_for
 from ai.speech.pipeline import sha256_file, speak
 from ai.speech.sentences import split_sentences
 from ai.speech.synth.protocol import SpeechSynthesizer
-from content.chapters import chapter_text
 from content.crypto import ContentCipher
 from content.models.stories import Chapter, Story
+from content.texts import chapter_text
 from registry.canonical import canonicalize
 from registry.db import new_id
 from registry.errors import InvalidContent

@@ -21,9 +21,11 @@ from ai.speech.jobs import audio_row, is_stale
 from ai.speech.media.protocol import MediaStore
 from ai.speech.models import AudioStatus, ChapterAudio
 from content import access
-from content.chapters import chapter_text, list_chapters
+from content.access import ReadGrants
+from content.chapters import list_chapters
 from content.crypto import ContentCipher
 from content.models.stories import Chapter, Story
+from content.texts import chapter_text
 
 MEDIA_TYPES = {"opus": "audio/ogg", "mp3": "audio/mpeg"}
 
@@ -32,10 +34,12 @@ def editable(session: Session, user: User, chapter_id: str) -> tuple[Chapter, St
     return access.editable_chapter(session, chapter_id, user)
 
 
-def listenable(session: Session, user: User | None, chapter_id: str) -> tuple[ChapterAudio, Chapter]:
+def listenable(
+    session: Session, grants: ReadGrants, user: User | None, chapter_id: str
+) -> tuple[ChapterAudio, Chapter]:
     """The chapter's finished audio, for a caller who may read the chapter; else 404/403/409."""
     chapter, _story = access.visible_chapter(session, chapter_id, user)
-    if not access.can_read_chapter(session, user, chapter):
+    if not access.can_read_chapter(session, grants, user, chapter):
         raise AudioLocked("Unlock the chapter to listen to it.", details={"chapter_id": chapter_id})
     row = audio_row(session, chapter_id)
     if row is None or row.opus_key is None:
@@ -53,12 +57,14 @@ def public_status(row: ChapterAudio | None, chapter: Chapter) -> str:
     return row.status.value
 
 
-def describe(session: Session, user: User | None, chapter_id: str, *, base: str) -> dict[str, Any]:
+def describe(
+    session: Session, grants: ReadGrants, user: User | None, chapter_id: str, *, base: str
+) -> dict[str, Any]:
     """``GET /chapters/{id}/audio``: status for anyone who sees the chapter; files for who may read it;
     job details (attempts, error) for its editor."""
     chapter, story = access.visible_chapter(session, chapter_id, user)
     row = audio_row(session, chapter_id)
-    can_read = access.can_read_chapter(session, user, chapter)
+    can_read = access.can_read_chapter(session, grants, user, chapter)
     out: dict[str, Any] = {
         "chapter_id": chapter.id,
         "status": public_status(row, chapter),
@@ -117,7 +123,8 @@ def describe(session: Session, user: User | None, chapter_id: str, *, base: str)
 
 
 def export_entries(
-    session: Session, user: User | None, story_id: str, *, cipher: ContentCipher, store: MediaStore
+    session: Session, grants: ReadGrants, user: User | None, story_id: str, *, cipher: ContentCipher,
+    store: MediaStore,
 ) -> tuple[Story, str, list[ChapterEntry]]:
     """The story, its author's name and the published chapters ``user`` may read, each with its sync
     sentences when its audio is current (for ``GET /stories/{id}/export.epub``)."""
@@ -125,7 +132,7 @@ def export_entries(
     author = session.get(User, story.author_id)
     entries = []
     for chapter in list_chapters(session, story, include_unpublished=False):
-        if not access.can_read_chapter(session, user, chapter):
+        if not access.can_read_chapter(session, grants, user, chapter):
             continue
         row = audio_row(session, chapter.id)
         sentences = None

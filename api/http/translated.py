@@ -35,7 +35,7 @@ def render_translated(
         )
     language = normalize(lang)
     editor = access.can_edit_story(user, story)
-    readable = access.can_read_chapter(session, user, chapter)
+    readable = access.can_read_chapter(session, container.read_grants, user, chapter)
     if story.language and normalize(story.language) == language:
         content = texts.chapter_text(container.content_cipher, chapter) if readable else None
         return (

@@ -15,10 +15,11 @@ from api.web.assets import router as assets_router
 
 
 def install_web(app: FastAPI) -> None:
-    from api.web import routes_account, routes_read, routes_verify
+    from api.web import routes_account, routes_chapter, routes_read, routes_verify
 
     pages.env.globals["static"] = static_url
-    for router in (assets_router, routes_account.router, routes_read.router, routes_verify.router):
+    for router in (assets_router, routes_account.router, routes_read.router, routes_chapter.router,
+                   routes_verify.router):
         app.include_router(router)
     _install_part2(app)
     app.mount("/static", CachedStatic(directory=STATIC), name="static")

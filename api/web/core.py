@@ -25,7 +25,9 @@ from api.http.errors import (
     Unauthorized,
     domain_headers,
 )
+from api.http.inputguard import JsonRefused, check_json_bytes
 from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
+from api.http.schemas.community import CommentIn, ProgressIn
 from api.http.schemas.content import MAX_CHAPTER_CHARS, MAX_PRICE_COINS, StoryIn, StoryUpdate
 from api.http.schemas.marketplace import ListingIn, TermsIn
 from api.wiring import Container
@@ -45,6 +47,7 @@ from content import (
     texts,
 )
 from content.models.community import ReportStatus, ReportTarget
+from content.models.reading import Follow, LibraryEntry, ReadingProgress
 from content.models.stories import Chapter, ChapterStatus, ChapterVersion, Story, StoryStatus
 from content.pagination import MAX_LIMIT
 from marketplace.licensing.catalog import public_work
@@ -64,13 +67,19 @@ __all__ = [
     "BadRequest",
     "Chapter",
     "ChapterStatus",
+    "CommentIn",
     "Container",
     "ContainerDep",
+    "Follow",
     "Forbidden",
+    "JsonRefused",
+    "LibraryEntry",
     "NotAuthenticated",
     "NotFound",
     "ProfileIn",
+    "ProgressIn",
     "ReaderWrote",
+    "ReadingProgress",
     "RegisterIn",
     "Report",
     "Role",
@@ -82,6 +91,7 @@ __all__ = [
     "User",
     "access",
     "chapters",
+    "check_json_bytes",
     "client_address",
     "community",
     "domain_headers",
@@ -109,11 +119,15 @@ def actor_of(user: User) -> Actor:
 def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | None:
     """(status, code, message, details) of an error a client caused, as the JSON API would answer it;
     None for a server fault. Kept here because where statuses live moves with the architecture."""
+    if isinstance(exc, JsonRefused):
+        return 400, exc.code, exc.message, exc.details
     if isinstance(exc, ApiError):
         return exc.status, exc.code, exc.message, exc.details
-    if isinstance(exc, DomainError):
-        status = STATUS_BY_CODE.get(exc.code, 500)
+    code = getattr(exc, "code", None)
+    mapped = isinstance(code, str) and code in STATUS_BY_CODE
+    if isinstance(exc, DomainError) or mapped:
+        status = STATUS_BY_CODE.get(str(code), 500)
         if status >= 500:
             return None
-        return status, exc.code, exc.message, exc.details
+        return status, str(code), str(getattr(exc, "message", "")), dict(getattr(exc, "details", {}) or {})
     return None

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -49,7 +49,12 @@ def languages() -> list[tuple[str, str]]:
 
 
 def is_rtl(lang: str) -> bool:
-    return Locale.parse(lang).character_order == "right-to-left"
+    """Whether a language tag is written right to left; an unknown tag (a story may carry any
+    well-formed one) is taken as left to right."""
+    try:
+        return Locale.parse(lang.replace("-", "_")).character_order == "right-to-left"
+    except (ValueError, TypeError, LookupError, UnknownLocaleError):
+        return False
 
 
 def supported(lang: str | None) -> str | None:
@@ -117,5 +122,15 @@ class Translator:
     def number(self, value: float | int | None) -> str:
         return "" if value is None else format_decimal(value, locale=self.lang)
 
+    def language_name(self, code: str | None) -> str:
+        """A story's language tag as a name in the interface's language (``sw`` → "Kiswahili" / "swahili")."""
+        if not code:
+            return ""
+        try:
+            return Locale.parse(code.replace("-", "_")).get_display_name(self.lang) or code
+        except (ValueError, TypeError, LookupError, UnknownLocaleError):
+            return code
+
     def functions(self) -> dict[str, Callable[..., str]]:
-        return {"_": self.gettext, "format_date": self.date, "format_number": self.number}
+        return {"_": self.gettext, "format_date": self.date, "format_number": self.number,
+                "language_name": self.language_name}

@@ -22,7 +22,7 @@ from api.web.core import (
     client_address,
     domain_headers,
 )
-from api.web.pages import PageRoute, Web, WebDep, field, form
+from api.web.pages import PageRoute, Posted, Web, WebDep, field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 ROLES = ("reader", "writer", "studio")
@@ -49,8 +49,7 @@ def login_page(web: WebDep, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-async def login(request: Request, web: WebDep) -> Response:
-    data = await form(request)
+def login(request: Request, data: Posted, web: WebDep) -> Response:
     identifier, password = field(data, "email", max_chars=320), field(data, "password", max_chars=256)
     target = _next(field(data, "next", max_chars=500))
     if not identifier or not password:
@@ -75,8 +74,7 @@ def signup_page(web: WebDep) -> Response:
 
 
 @router.post("/signup")
-async def signup(request: Request, web: WebDep) -> Response:
-    data = await form(request)
+def signup(request: Request, data: Posted, web: WebDep) -> Response:
     values = {name: field(data, name, max_chars=320) for name in ("email", "username", "role")}
     password = field(data, "password", max_chars=256)
     try:
@@ -127,9 +125,8 @@ def settings_page(web: WebDep, saved: int = 0) -> Response:
 
 
 @router.post("/settings")
-async def save_settings(request: Request, web: WebDep) -> Response:
+def save_settings(request: Request, data: Posted, web: WebDep) -> Response:
     """Profile (signed in) and interface language (anyone: a cookie; signed in: also the profile)."""
-    data = await form(request)
     lang = i18n.supported(field(data, "language", max_chars=35))
     if lang:
         session.jar(request).set(i18n.COOKIE, lang, max_age=365 * 24 * 3600, http_only=False)

@@ -23,6 +23,8 @@ import json
 import logging
 import os
 import secrets
+import threading
+import time
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -142,16 +144,43 @@ def current_user(container: Container, session: Session, request: Request) -> Us
     try:
         user = _user_for(container, session, access_token)
     except TokenError:
-        try:
-            tokens = container.accounts.refresh(session, refresh_token=refresh_token)
-        except NotAuthenticated:
+        renewed = _refresh(container, session, refresh_token)
+        if renewed is None:
             jar(request).clear(SESSION_COOKIE)
             return None
-        start(container, request, tokens.access_token, tokens.refresh_token)
-        user = _user_for(container, session, tokens.access_token)
+        start(container, request, *renewed)
+        user = _user_for(container, session, renewed[0])
     if user is None:
         jar(request).clear(SESSION_COOKIE)
     return user
+
+
+# A browser sends several requests at once (a page, its script's progress call, the service worker's
+# refresh of a saved chapter). When the access token has expired they all carry the same refresh token,
+# and presenting a rotated refresh token again is, to the accounts service, theft: it revokes the login.
+# So one process rotates a given token once and hands the new pair to the others for a short while.
+_ROTATED: dict[str, tuple[float, tuple[str, str]]] = {}
+_ROTATING = threading.Lock()
+_ROTATED_FOR = 60.0
+
+
+def _refresh(container: Container, session: Session, refresh_token: str) -> tuple[str, str] | None:
+    key = hashlib.sha256(refresh_token.encode()).hexdigest()
+    with _ROTATING:
+        now = time.monotonic()
+        for old in [k for k, (at, _) in _ROTATED.items() if now - at > _ROTATED_FOR]:
+            del _ROTATED[old]
+        if key in _ROTATED:
+            return _ROTATED[key][1]
+        try:
+            tokens = container.accounts.refresh(session, refresh_token=refresh_token)
+        except NotAuthenticated:
+            return None
+        # Durable now, whatever the rest of the request does: the cookie is about to name the new pair.
+        session.commit()
+        pair = (tokens.access_token, tokens.refresh_token)
+        _ROTATED[key] = (now, pair)
+        return pair
 
 
 def start(container: Container, request: Request, access_token: str, refresh_token: str) -> None:

@@ -85,7 +85,7 @@ def request_audio(
     )
     session.flush()
     response.status_code = status.HTTP_202_ACCEPTED if queued else status.HTTP_200_OK
-    return service.describe(session, user, chapter_id, base=container.base_url())
+    return service.describe(session, container.read_grants, user, chapter_id, base=container.base_url())
 
 
 @router.delete("/chapters/{chapter_id}/audio/job", response_model=AudioOut)
@@ -95,12 +95,12 @@ def cancel_audio(chapter_id: str, user: CurrentUser, session: SessionDep, contai
     if row is None:
         raise NotFound("The chapter has no audio job.", details={"chapter_id": chapter_id})
     jobs.cancel_audio(session, row)
-    return service.describe(session, user, chapter_id, base=container.base_url())
+    return service.describe(session, container.read_grants, user, chapter_id, base=container.base_url())
 
 
 @router.get("/chapters/{chapter_id}/audio", response_model=AudioOut)
 def audio_status(chapter_id: str, user: OptionalUser, session: SessionDep, container: ContainerDep) -> object:
-    return service.describe(session, user, chapter_id, base=container.base_url())
+    return service.describe(session, container.read_grants, user, chapter_id, base=container.base_url())
 
 
 def _cache_control(chapter: Chapter) -> str:
@@ -179,7 +179,7 @@ def audio_opus(
     range_: Annotated[str | None, Header(alias="range")] = None,
     if_range: Annotated[str | None, Header(alias="if-range")] = None,
 ) -> Response:
-    row, chapter = service.listenable(session, user, chapter_id)
+    row, chapter = service.listenable(session, container.read_grants, user, chapter_id)
     return _serve_file(request, container, row, chapter, "opus", range_, if_range)
 
 
@@ -193,12 +193,12 @@ def audio_mp3(
     range_: Annotated[str | None, Header(alias="range")] = None,
     if_range: Annotated[str | None, Header(alias="if-range")] = None,
 ) -> Response:
-    row, chapter = service.listenable(session, user, chapter_id)
+    row, chapter = service.listenable(session, container.read_grants, user, chapter_id)
     return _serve_file(request, container, row, chapter, "mp3", range_, if_range)
 
 
 def _sync_doc(session: Any, user: Any, container: Any, chapter_id: str) -> tuple[dict[str, Any], str, str]:
-    row, chapter = service.listenable(session, user, chapter_id)
+    row, chapter = service.listenable(session, container.read_grants, user, chapter_id)
     assert row.sync_key is not None
     data = b"".join(container.speech.store.read(row.sync_key))
     doc = sync.open_document(container.content_cipher, data, chapter_id=chapter.id, audio_id=row.id)
@@ -237,7 +237,7 @@ def export_epub(story_id: str, user: OptionalUser, session: SessionDep, containe
     aloud (Media Overlays, MP3). Built into a temporary file and streamed, then removed."""
     store = container.speech.store
     story, author, entries = service.export_entries(
-        session, user, story_id, cipher=container.content_cipher, store=store
+        session, container.read_grants, user, story_id, cipher=container.content_cipher, store=store
     )
     work = container.settings.data_dir / "speech-work"
     work.mkdir(parents=True, exist_ok=True)

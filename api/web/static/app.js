@@ -118,3 +118,19 @@ if (reader && reader.dataset.progressUrl) {
   setTimeout(record, 1500);
 }
 if (navigator.onLine) flushProgress();
+
+// --- the library's list of chapters kept on this device ------------------------------------------------
+const offlineList = document.querySelector("[data-offline-list]");
+if (offlineList && "caches" in self) {
+  caches.open(CHAPTERS).then((cache) => cache.keys()).then((requests) => {
+    if (!requests.length) return;
+    offlineList.replaceChildren(...requests.map((request) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = new URL(request.url).pathname;
+      link.textContent = link.href.replace(location.origin, "");
+      item.append(link);
+      return item;
+    }));
+  }).catch(() => {});
+}

@@ -12,7 +12,7 @@ from speech_support import needs_ffmpeg, run_worker, writer_story
 
 from ai.errors import UnknownAdapter
 from ai.wiring import build_synthesizer
-from api.http.app import create_app
+from api.app import create_app
 
 
 def test_default_engine_is_espeak_and_health_reports_it(client, session, container):

@@ -11,7 +11,7 @@ from factories import auth_headers, make_user
 from test_translation_workflow import ENGINE, TEXT, _publish_chapter, _run_jobs
 
 from ai.translation.protocol import Pair
-from registry.verify import verify_certificate
+from registry.certificate_verify import verify_certificate
 
 pytestmark = pytest.mark.skipif(
     Pair("en", "es") not in ENGINE.pairs(), reason="Debian apertium and apertium-eng-spa are not installed"

@@ -11,7 +11,8 @@ from web_browser import Live, axe_check, browser, context, live, page, sign_up, 
 def test_account_pages_in_a_phone_browser(page: Any, live: Live) -> None:
     csp_errors: list[str] = []
     page.on("console", lambda m: csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
-    for path in ("/", "/login", "/signup", "/settings", "/offline"):
+    for path in ("/", "/login", "/signup", "/settings", "/logout", "/offline", "/verify", "/search?q=x",
+                 "/s/no-such-story"):
         page.goto(live.url + path)
         assert axe_check(page) == [], path
         # the layout fits the phone: nothing wider than the viewport

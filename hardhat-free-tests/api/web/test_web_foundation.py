@@ -97,6 +97,14 @@ def test_expired_access_token_is_refreshed_transparently(client: TestClient, con
     assert 'data-user="refresher"' in r.text
     renewed = session.unseal(container, r.cookies.get("legato_session"))
     assert renewed is not None and renewed[1] != refresh_token
+    # a second request that left with the old cookie (the browser sends several at once) is not taken
+    # for a stolen refresh token: it gets the same new pair, and the login survives
+    client.cookies.set("legato_session", session.seal(container, expired, refresh_token))
+    r2 = client.get("/library", headers=HTML)
+    assert 'data-user="refresher"' in r2.text
+    assert session.unseal(container, r2.cookies.get("legato_session"))[1] == renewed[1]
+    client.cookies.set("legato_session", r.cookies.get("legato_session"))
+    assert 'data-user="refresher"' in client.get("/settings", headers=HTML).text
 
 
 def test_login_throttled_like_the_api(client: TestClient) -> None:
@@ -161,13 +169,23 @@ def test_language_from_cookie_then_accept_language(client: TestClient) -> None:
 
 
 def test_catalogs_translate_every_interface_string() -> None:
+    from babel.messages.pofile import read_po
+
     from api.web import i18n
 
     known = i18n.catalogs()
     assert {"en", "fr", "ar", "sw", "ha"} <= set(known)
-    english = set(known["fr"]) | set(known["ar"])
+    with (i18n.LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        english = {m.id for m in read_po(f) if m.id}
+    used = set()  # every literal _("...") of the templates and pages is in the English catalog
+    for path in [*i18n.LOCALES_DIR.parent.glob("templates/*.html"), *i18n.LOCALES_DIR.parent.glob("*.py")]:
+        used |= set(re.findall(r"""(?:\b_|web\._)\(\s*"((?:[^"\\]|\\.)*)\"""", path.read_text()))
+    assert len(used) > 100 and not used - english, sorted(used - english)[:5]
     for lang in ("fr", "ar", "sw", "ha"):
         missing = english - set(known[lang])
         assert not missing, (lang, sorted(missing)[:5])
+        # placeholders survive translation
+        for msgid, text in known[lang].items():
+            assert sorted(re.findall(r"%\(\w+\)s", msgid)) == sorted(re.findall(r"%\(\w+\)s", text)), msgid
     assert i18n.Translator("fr").gettext("Sign in") != "Sign in"
     assert i18n.Translator("fr").number(1234567) == "1\u202f234\u202f567"

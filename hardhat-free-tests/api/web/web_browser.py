@@ -150,3 +150,15 @@ def sign_up(page: Any, base: str, username: str, role: str = "reader", password:
     page.locator(f'input[name="role"][value="{role}"]').check()
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url(f"{base}/")
+
+
+def wait_until(page: Any, expression: str, timeout: float = 15.0) -> Any:
+    """Poll ``expression`` until truthy. Not ``page.wait_for_function``: its polling evaluates strings
+    inside the page, which the pages' strict CSP (no ``unsafe-eval``) rightly refuses."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value or time.monotonic() > deadline:
+            assert value, f"still false after {timeout}s: {expression}"
+            return value
+        time.sleep(0.1)
