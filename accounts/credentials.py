@@ -1,9 +1,8 @@
-"""Password hashing (argon2id), access JWTs (HS256), opaque refresh tokens, and who the client is."""
+"""Password hashing (argon2id), access JWTs (HS256) and opaque refresh tokens."""
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from accounts.errors import NotAuthenticated
 
 ALGORITHM = "HS256"
 ISSUER = "legato"
@@ -50,11 +51,14 @@ class AccessClaims:
     session_id: str | None = None
 
 
-class TokenError(Exception):
+class TokenError(NotAuthenticated):
     """The access token is missing, malformed, tampered with or expired."""
 
 
-class Tokens:
+class AccessTokens:
+    """Issues and checks the short-lived access JWTs (the refresh tokens are opaque and stored: see
+    :mod:`accounts.service`)."""
+
     def __init__(self, *, secret: bytes, access_ttl: int) -> None:
         self._secret = secret
         self.access_ttl = access_ttl
@@ -105,38 +109,3 @@ def new_refresh_token() -> str:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(value: str) -> tuple[IPNetwork, ...]:
-    """``LEGATO_TRUSTED_PROXIES``: comma-separated addresses or CIDR networks."""
-    parts = (part.strip() for part in value.split(","))
-    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
-
-
-def _trusted(address: str, trusted: tuple[IPNetwork, ...]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in trusted)
-
-
-def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]) -> str | None:
-    """The client's address for throttling. The socket peer is the client unless it is a configured
-    proxy; only then is ``X-Forwarded-For`` read, from the right (the hops our proxies appended),
-    skipping further trusted proxies: the first untrusted hop is the client. Anything left of it was
-    written by the client and is never believed."""
-    if peer is None or not forwarded_for or not _trusted(peer, trusted):
-        return peer
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        if not _trusted(hop, trusted):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer  # a malformed hop: fall back to the proxy rather than trust garbage
-    # Every hop is one of ours: the leftmost proxy is the nearest thing to a client there is.
-    return hops[0] if hops else peer

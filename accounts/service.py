@@ -14,9 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accounts.credentials import PasswordHashing, Tokens, hash_refresh_token, new_refresh_token
+from accounts.credentials import AccessTokens, PasswordHashing, hash_refresh_token, new_refresh_token
+from accounts.errors import AlreadyRegistered, LoginThrottled, NotAuthenticated
 from accounts.models import LoginBucket, RefreshToken, Role, User
-from api.http.errors import Conflict, TooManyRequests, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Accounts:
         self,
         *,
         hashing: PasswordHashing,
-        tokens: Tokens,
+        tokens: AccessTokens,
         refresh_ttl: int,
         max_failures: int,
         failure_window: int,
@@ -66,7 +66,7 @@ class Accounts:
             display_name=display_name,
         )
         # The check above only answers early; two racing registrations both pass it and the unique
-        # constraint decides. The loser gets the same 409, not the IntegrityError.
+        # constraint decides. The loser gets the same refusal, not the IntegrityError.
         try:
             with session.begin_nested():
                 session.add(user)
@@ -83,7 +83,7 @@ class Accounts:
         ).first()
         if clash is not None:
             field = "email" if clash.email == email else "username"
-            raise Conflict(f"That {field} is already registered.", details={"field": field})
+            raise AlreadyRegistered(f"That {field} is already registered.", details={"field": field})
 
     # --- login -------------------------------------------------------------------------------
     def login(self, session: Session, *, identifier: str, password: str, ip: str | None) -> TokenPair:
@@ -107,15 +107,12 @@ class Accounts:
             if attempts > limit:
                 retry = max(1, int((window_start + timedelta(seconds=self.failure_window) - now)
                                    .total_seconds()) + 1)
-                raise TooManyRequests(
-                    "Too many failed logins. Try again later.",
-                    details={"retry_after_seconds": retry, "scope": scope},
-                    headers={"Retry-After": str(retry)},
-                )
+                raise LoginThrottled("Too many failed logins. Try again later.",
+                                     retry_after=retry, scope=scope)
         if user is None:
             self.hashing.dummy_verify()
         if user is None or not user.is_active or not self.hashing.verify(user.password_hash, password):
-            raise Unauthorized("Wrong email, username or password.")
+            raise NotAuthenticated("Wrong email, username or password.")
         # A success clears this client's account bucket and gives back its per-IP reservation.
         session.execute(delete(LoginBucket).where(LoginBucket.key == counts[0][0]))
         session.execute(update(LoginBucket).where(LoginBucket.key == counts[1][0], LoginBucket.attempts > 0)
@@ -146,14 +143,14 @@ class Accounts:
         row = self._find(session, refresh_token)
         now = datetime.now(UTC)
         if row.revoked_at is not None:
-            raise Unauthorized("The refresh token has been revoked.")
+            raise NotAuthenticated("The refresh token has been revoked.")
         if row.used_at is not None:
             # Reuse of a rotated token: someone holds a copy. Revoke every token of the login.
             self._revoke_family(session, row.family_id)
             session.commit()
-            raise Unauthorized("The refresh token was already used; the session has been revoked.")
+            raise NotAuthenticated("The refresh token was already used; the session has been revoked.")
         if row.expires_at <= now:
-            raise Unauthorized("The refresh token has expired.")
+            raise NotAuthenticated("The refresh token has expired.")
         claimed = session.execute(
             update(RefreshToken)
             .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
@@ -163,10 +160,10 @@ class Accounts:
             # A concurrent refresh won the race with the same token: treat it as reuse.
             self._revoke_family(session, row.family_id)
             session.commit()
-            raise Unauthorized("The refresh token was already used; the session has been revoked.")
+            raise NotAuthenticated("The refresh token was already used; the session has been revoked.")
         user = session.get(User, row.user_id)
         if user is None or not user.is_active:
-            raise Unauthorized("The account is not active.")
+            raise NotAuthenticated("The account is not active.")
         return self._issue(session, user, family_id=row.family_id)
 
     def logout(self, session: Session, *, refresh_token: str) -> None:
@@ -186,7 +183,7 @@ class Accounts:
             select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(token))
         ).first()
         if row is None:
-            raise Unauthorized("The refresh token is not valid.")
+            raise NotAuthenticated("The refresh token is not valid.")
         return row
 
     def _revoke_family(self, session: Session, family_id: str) -> None:

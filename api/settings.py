@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from accounts.credentials import IPNetwork, parse_networks
+from api.client_ip import IPNetwork, parse_networks
 
 
 class Settings(BaseSettings):

@@ -15,52 +15,74 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from accounts.credentials import PasswordHashing, Tokens
+from accounts.credentials import AccessTokens
 from accounts.service import Accounts
-from api.db import make_engine, make_session_factory, session_scope
+from accounts.wiring import build_accounts, jwt_secret
+from api.db import make_engine, make_session_factory
+from api.read_grants import MarketplaceReadGrants
 from api.request_context import current_base_url
 from api.settings import Settings
 from api.worker import Worker
 from api.works import ContentWorks
-from content.access import ReadGrants, install_read_grants
+from content.access import ReadGrants
 from content.crypto import ContentCipher, Keyring
+from content.wiring import build_content_cipher
 from marketplace.licensing.agreements import Agreements
 from marketplace.licensing.chain_of_title import ChainOfTitle
 from marketplace.licensing.disputes import Disputes
+from marketplace.licensing.license_payments import LicensePayments
 from marketplace.licensing.listings import Listings
 from marketplace.licensing.offers import Offers
-from marketplace.licensing.payments import LicensePayments
-from marketplace.money.coins import Coins, default_coin_packages, packages_from_config
-from marketplace.money.gateways import (
-    LocalPayoutGateway,
-    LocalTestGateway,
-    PaymentGateway,
-    PayoutGateway,
-    StripeGateway,
-    StripePayoutGateway,
-)
+from marketplace.money.coins import Coins, packages_from_config
+from marketplace.money.gateways.local import LocalPayoutGateway, LocalTestGateway
+from marketplace.money.gateways.protocol import PaymentGateway, PayoutGateway
+from marketplace.money.gateways.stripe_gateway import StripeGateway, StripePayoutGateway
 from marketplace.money.payments import Payments
 from marketplace.money.payouts import Payouts
-from marketplace.money.subscriptions import DEFAULT_PLANS, SubscriptionPlan, Subscriptions
+from marketplace.money.subscriptions import SubscriptionPlan, Subscriptions
 from marketplace.money.tips import Tips
-from marketplace.money.unlocks import Unlocks, has_unlocked
+from marketplace.money.unlocks import Unlocks
+from marketplace.wiring import MarketplaceServices, build_marketplace
 from registry.anchoring import Anchorer
+from registry.certificate_verify import Report, verify_certificate
 from registry.errors import ChainError, ConfigurationError, Unavailable
 from registry.fingerprint_key import FingerprintKey
-from registry.ipfs import KuboPinner, LocalBlockstore, Pinner, PinningServicePinner
+from registry.ipfs.protocol import Pinner
 from registry.keystore import read_or_create_secret
 from registry.models import CertificateState
 from registry.service import Registry
 from registry.signing_keys import SigningKeys
-from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
-from registry.timestamp import EmbeddedTSA, RemoteTSA, Timestamper
+from registry.similarity.protocol import SimilarityIndex
+from registry.timestamp.protocol import Timestamper
 from registry.trust import Trust
-from registry.verify import Report, verify_certificate
+from registry.wiring import RegistryWiring, trust_document
 
 if TYPE_CHECKING:
-    from registry.chain import Web3Chain
+    from registry.chain.web3_chain import Web3Chain
 
 log = logging.getLogger("legato.container")
+
+
+def registry_wiring(settings: Settings) -> RegistryWiring:
+    """The registry's part of the settings, as the explicit values ``registry.wiring`` takes. The
+    Container and the CLI's read-only commands (``legato verify``, ``legato trust export``) share it."""
+    s = settings
+    return RegistryWiring(
+        data_dir=s.data_dir,
+        signing_key_pem=s.signing_key.get_secret_value().encode() if s.signing_key is not None else None,
+        tsa_url=s.tsa_url, tsa_cert=s.tsa_cert, tsa_timeout=s.tsa_timeout_seconds,
+        ipfs_api=s.ipfs_api, ipfs_pinning_url=s.ipfs_pinning_url,
+        ipfs_pinning_token=s.ipfs_pinning_token.get_secret_value() if s.ipfs_pinning_token else None,
+        ipfs_gateway_url=s.ipfs_gateway_url,
+        chain_rpc_url=s.chain_rpc_url,
+        chain_private_key=s.chain_private_key.get_secret_value() if s.chain_private_key else None,
+        registry_address=s.registry_address, license_registry_address=s.license_registry_address,
+        chain_confirmations=s.chain_confirmations, chain_tx_timeout=s.chain_tx_timeout_seconds,
+        redis_url=s.redis_url,
+        max_text_chars=s.max_text_chars, block_containment=s.plagiarism_block_containment,
+        block_jaccard=s.plagiarism_block_jaccard,
+        batch_max_size=s.batch_max_size, batch_max_age=timedelta(seconds=s.batch_max_age_seconds),
+    )
 
 
 class Container:
@@ -69,122 +91,74 @@ class Container:
         settings.ensure_data_dir()
         self.engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
-        # Content's port for "has this reader paid for / subscribed to it?", answered by the marketplace.
-        install_read_grants(ReadGrants(
-            has_unlocked=has_unlocked,
-            is_subscribed=lambda session, user_id: self.subscriptions.is_subscribed(session, user_id),
-        ))
 
-    # --- secrets -----------------------------------------------------------------------------
+    # --- accounts ----------------------------------------------------------------------------
     @cached_property
     def jwt_secret(self) -> bytes:
-        if self.settings.jwt_secret is not None:
-            return self.settings.jwt_secret.get_secret_value().encode()
-        return read_or_create_secret(
-            self.settings.data_dir / "keys" / "jwt.secret", lambda: secrets.token_hex(32).encode()
-        )
-
-    @cached_property
-    def tokens(self) -> Tokens:
-        return Tokens(secret=self.jwt_secret, access_ttl=self.settings.access_token_ttl_seconds)
+        configured = self.settings.jwt_secret
+        return jwt_secret(configured=configured.get_secret_value() if configured is not None else None,
+                          keys_dir=self.settings.data_dir / "keys")
 
     @cached_property
     def accounts(self) -> Accounts:
         s = self.settings
-        return Accounts(
-            hashing=PasswordHashing(time_cost=s.argon2_time_cost, memory_cost_kib=s.argon2_memory_cost_kib),
-            tokens=self.tokens,
-            refresh_ttl=s.refresh_token_ttl_seconds,
-            max_failures=s.login_max_failures,
-            max_failures_per_ip=s.login_max_failures_per_ip,
-            failure_window=s.login_window_seconds,
+        return build_accounts(
+            jwt_secret=self.jwt_secret,
+            access_ttl_seconds=s.access_token_ttl_seconds,
+            refresh_ttl_seconds=s.refresh_token_ttl_seconds,
+            argon2_time_cost=s.argon2_time_cost,
+            argon2_memory_cost_kib=s.argon2_memory_cost_kib,
+            login_max_failures=s.login_max_failures,
+            login_max_failures_per_ip=s.login_max_failures_per_ip,
+            login_window_seconds=s.login_window_seconds,
         )
+
+    @property
+    def tokens(self) -> AccessTokens:
+        """The access-token checker every authenticated request uses (the accounts service's own)."""
+        return self.accounts.tokens
 
     # --- registry ports ------------------------------------------------------------------------
     @cached_property
+    def registry_wiring(self) -> RegistryWiring:
+        """The registry's builder, from these settings (see :func:`registry_wiring`)."""
+        return registry_wiring(self.settings)
+
+    @cached_property
     def signer(self) -> SigningKeys:
         """The platform's signing keys: the newest signs, the retired ones stay published for verifiers."""
-        if self.settings.signing_key is not None:
-            return SigningKeys.from_pem(self.settings.signing_key.get_secret_value().encode())
-        return SigningKeys.from_data_dir(self.settings.data_dir)
+        return self.registry_wiring.signer()
 
     @cached_property
     def timestamper(self) -> Timestamper:
-        s = self.settings
-        if s.tsa_url:
-            roots = [s.tsa_cert.read_bytes()] if s.tsa_cert else []
-            return RemoteTSA(s.tsa_url, roots_pem=roots, timeout=s.tsa_timeout_seconds)
-        return EmbeddedTSA(s.data_dir)
+        return self.registry_wiring.timestamper()
 
     @cached_property
     def pinner(self) -> Pinner:
-        s = self.settings
-        if s.ipfs_api:
-            return KuboPinner(api=s.ipfs_api)
-        blockstore = LocalBlockstore(root=s.data_dir / "ipfs")
-        if s.ipfs_pinning_url:
-            token = s.ipfs_pinning_token.get_secret_value() if s.ipfs_pinning_token else ""
-            origins = [s.ipfs_gateway_url] if s.ipfs_gateway_url else None
-            return PinningServicePinner(
-                endpoint=s.ipfs_pinning_url, token=token, blockstore=blockstore, origins=origins
-            )
-        return blockstore
+        return self.registry_wiring.pinner()
 
     @cached_property
     def chain(self) -> Web3Chain:
-        from registry.chain import Web3Chain, embedded_chain  # web3 and py-evm load only when used
-
-        s = self.settings
-        if s.chain_rpc_url:
-            key = s.chain_private_key.get_secret_value() if s.chain_private_key else None
-            return Web3Chain.from_rpc(
-                s.chain_rpc_url,
-                private_key=key,
-                registry_address=s.registry_address,
-                license_registry_address=s.license_registry_address,
-                confirmations=s.chain_confirmations,
-                tx_timeout=s.chain_tx_timeout_seconds,
-                state_dir=s.data_dir / "chain",
-            )
-        return embedded_chain(s.data_dir, tx_timeout=s.chain_tx_timeout_seconds)
+        return self.registry_wiring.chain()
 
     @cached_property
     def fingerprint_key(self) -> FingerprintKey:
-        """Seals stored fingerprints and keys their signatures; ``keys/fingerprint.key`` in the data dir."""
-        return FingerprintKey.load_or_create(self.settings.data_dir)
+        return self.registry_wiring.fingerprint_key()
 
     @cached_property
     def similarity_index(self) -> SimilarityIndex:
-        key_id = self.fingerprint_key.key_id
-        if self.settings.redis_url:
-            return RedisLSHIndex(url=self.settings.redis_url, key_id=key_id)
-        return MemoryLSHIndex(key_id=key_id)
+        return self.registry_wiring.similarity_index(key_id=self.fingerprint_key.key_id)
 
     @cached_property
     def registry(self) -> Registry:
-        s = self.settings
-        return Registry(
-            timestamper=self.timestamper,
-            signer=self.signer,
-            index=self.similarity_index,
-            pinner=self.pinner,
+        return self.registry_wiring.registry(
+            timestamper=self.timestamper, signer=self.signer, index=self.similarity_index, pinner=self.pinner,
             fingerprint_key=self.fingerprint_key,
-            max_chars=s.max_text_chars,
-            block_containment=s.plagiarism_block_containment,
-            block_jaccard=s.plagiarism_block_jaccard,
-            index_is_shared=bool(s.redis_url),
         )
 
     @cached_property
     def anchorer(self) -> Anchorer:
-        s = self.settings
-        return Anchorer(
-            registry=self.registry,
-            chain=self.chain,
-            pinner=self.pinner,
-            max_size=s.batch_max_size,
-            max_age=timedelta(seconds=s.batch_max_age_seconds),
-        )
+        return self.registry_wiring.anchorer(registry=self.registry, chain=self.chain, pinner=self.pinner)
 
     def base_url(self) -> str:
         """Where this deployment's links point: ``LEGATO_PUBLIC_URL``, else the base URL of the request
@@ -195,16 +169,12 @@ class Container:
         """This deployment's trust document (``GET /.well-known/legato-trust.json``). Built on each call:
         a rotation in another process shows at once. With the chain down it still names the keys and
         the configured addresses."""
-        s = self.settings
-        chain_id, registry, license_registry = None, s.registry_address, s.license_registry_address
-        try:
-            chain_id = self.chain.chain_id()
-            registry, license_registry = self.chain.registry_address(), self.chain.license_registry_address()
-        except (Unavailable, ConfigurationError, ChainError) as e:
-            log.warning("the trust document lacks chain details: %s", e.message)
-        return Trust(keys=self.signer.entries(), tsa_roots_pem=self.timestamper.trust_roots_pem(),
-                     chain_id=chain_id, registry=registry, license_registry=license_registry,
-                     platform=self.base_url(), source="platform's trust")
+        w = self.registry_wiring
+        return trust_document(
+            keys=self.signer, tsa_roots_pem=self.timestamper.trust_roots_pem(), chain=self.chain,
+            registry_address=w.registry_address, license_registry_address=w.license_registry_address,
+            platform=self.base_url(), source="platform's trust",
+        )
 
     def held_certificate(self, certificate_id: str) -> list[bytes] | None:
         """Every state's bytes this deployment issued under ``certificate_id``; None if it holds none."""
@@ -275,52 +245,56 @@ class Container:
         )
 
     @cached_property
-    def coins(self) -> Coins:
+    def marketplace(self) -> MarketplaceServices:
+        """Every money and licensing service, built together by the marketplace's own builder."""
         s = self.settings
-        packages = (
-            packages_from_config(s.coin_packages)
-            if s.coin_packages
-            else default_coin_packages(s.coin_value_cents)
-        )
-        return Coins(packages=packages)
-
-    @cached_property
-    def subscriptions(self) -> Subscriptions:
-        plans = self.settings.subscription_plans
-        return Subscriptions(plans=[SubscriptionPlan(**p) for p in plans] if plans else DEFAULT_PLANS)
-
-    @cached_property
-    def unlocks(self) -> Unlocks:
-        return Unlocks(coin_value_cents=self.settings.coin_value_cents)
-
-    @cached_property
-    def tips(self) -> Tips:
-        s = self.settings
-        return Tips(coin_value_cents=s.coin_value_cents, writer_share_pct=s.tip_writer_share_pct)
-
-    @cached_property
-    def payouts(self) -> Payouts:
-        return Payouts(
-            gateway=self.payout_gateway,
-            minimum_cents=self.settings.payout_minimum_cents,
-            guards=[Disputes.payout_guard],
-        )
-
-    @cached_property
-    def payments(self) -> Payments:
-        s = self.settings
-        return Payments(
-            gateway=self.payment_gateway,
+        return build_marketplace(
+            session_factory=self.session_factory,
+            catalog=self.works,
+            chain=lambda: self.chain,  # opened on first use; a chain set on the container later is seen
+            signer=self.signer,
+            pinner=self.pinner,
+            # The registry is built on the first dispute, not with the marketplace.
+            open_fingerprint=lambda registration: self.registry.open_fingerprint(registration),
+            payment_gateway=self.payment_gateway,
+            payout_gateway=self.payout_gateway,
             webhook_secret=self.webhook_secret,
             webhook_tolerance_seconds=s.stripe_webhook_tolerance_seconds,
             public_url=self.base_url,
-            purposes={
-                "coins": self.coins,
-                "subscription": self.subscriptions,
-                "license": self.license_payments,
-            },
-            transfer_events=self.payouts,
+            coin_value_cents=s.coin_value_cents,
+            coin_packages=packages_from_config(s.coin_packages) if s.coin_packages else None,
+            plans=[SubscriptionPlan(**p) for p in s.subscription_plans] if s.subscription_plans else None,
+            tip_writer_share_pct=s.tip_writer_share_pct,
+            payout_minimum_cents=s.payout_minimum_cents,
+            license_writer_share_pct=s.license_writer_share_pct,
+            license_offer_ttl=timedelta(days=s.license_offer_ttl_days),
+            license_payment_window=timedelta(days=s.license_payment_window_days),
         )
+
+    # The services by the names the routes, the CLI and the tests use.
+    @property
+    def coins(self) -> Coins:
+        return self.marketplace.money.coins
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self.marketplace.money.subscriptions
+
+    @property
+    def unlocks(self) -> Unlocks:
+        return self.marketplace.money.unlocks
+
+    @property
+    def tips(self) -> Tips:
+        return self.marketplace.money.tips
+
+    @property
+    def payouts(self) -> Payouts:
+        return self.marketplace.money.payouts
+
+    @property
+    def payments(self) -> Payments:
+        return self.marketplace.money.payments
 
     # --- licensing ---------------------------------------------------------------------------
     @cached_property
@@ -328,76 +302,56 @@ class Container:
         """The content service as the marketplace's ``WorkCatalog``."""
         return ContentWorks()
 
-    @cached_property
+    @property
     def listings(self) -> Listings:
-        return Listings(catalog=self.works)
+        return self.marketplace.licensing.listings
 
-    @cached_property
+    @property
     def agreements(self) -> Agreements:
-        return Agreements(
-            catalog=self.works,
-            chain=lambda: self.chain,
-            signer=self.signer,
-            pinner=self.pinner,
-            payments=lambda: self.payments,
-            payment_window=timedelta(days=self.settings.license_payment_window_days),
-        )
+        return self.marketplace.licensing.agreements
 
-    @cached_property
+    @property
     def offers(self) -> Offers:
-        return Offers(agreements=self.agreements, ttl=timedelta(days=self.settings.license_offer_ttl_days))
+        return self.marketplace.licensing.offers
 
-    @cached_property
+    @property
     def license_payments(self) -> LicensePayments:
-        return LicensePayments(
-            agreements=self.agreements,
-            signer=self.signer,
-            writer_share_pct=self.settings.license_writer_share_pct,
-        )
+        return self.marketplace.licensing.license_payments
 
-    @cached_property
+    @property
     def disputes(self) -> Disputes:
-        return Disputes(listings=self.listings, agreements=self.agreements,
-                        open_fingerprint=self.registry.open_fingerprint)
+        return self.marketplace.licensing.disputes
 
-    @cached_property
+    @property
     def chain_of_title(self) -> ChainOfTitle:
-        return ChainOfTitle(catalog=self.works, agreements=self.agreements, signer=self.signer)
+        return self.marketplace.licensing.chain_of_title
 
     def licensing_round(self) -> dict[str, object]:
-        """The worker's licensing job: expire offers, cancel unpaid agreements past their window, grant
-        paid ones on chain (outside any transaction), refund payments that must go back, pin certificates."""
-        out: dict[str, object] = {}
-        with session_scope(self.session_factory) as session:
-            out["offers_expired"] = self.offers.expire_due(session)
-            out["agreements_cancelled"] = self.agreements.cancel_overdue(session)
-        out["grants"] = self.agreements.grant_due(self.session_factory)
-        with session_scope(self.session_factory) as session:
-            out["refunds_requested"] = self.license_payments.request_refunds(session, self.payments)
-            out["certificates_pinned"] = self.agreements.pin_pending(session)
-        return out
+        """The worker's licensing job (``marketplace.licensing.background``)."""
+        return self.marketplace.licensing.background.round()
 
     def after_payment(self) -> None:
-        """Run after a payment event's transaction commits (a background task of the webhook and confirm
-        routes): grant freshly paid licenses now rather than at the worker's next round. Never raises;
-        whatever fails here the worker does again."""
-        try:
-            self.agreements.grant_due(self.session_factory)
-        except Exception:  # the worker retries; the payment response has been sent already
-            log.exception("granting paid licenses after a payment failed; the worker will retry")
+        """Grant freshly paid licenses once a payment event has committed; never raises."""
+        self.marketplace.licensing.background.after_payment()
 
     # --- content -----------------------------------------------------------------------------
     @cached_property
-    def content_keyring(self) -> Keyring:
+    def content_cipher(self) -> ContentCipher:
         """``LEGATO_CONTENT_KEY`` when set (comma-separated: the first seals), else the rotating keyring
         file in the data dir, created on first use with mode 0600."""
-        if self.settings.content_key is not None:
-            return Keyring.from_setting(self.settings.content_key.get_secret_value())
-        return Keyring.from_file(self.settings.data_dir / "keys" / "content.keyring")
+        key = self.settings.content_key
+        return build_content_cipher(content_key=key.get_secret_value() if key is not None else None,
+                                    keys_dir=self.settings.data_dir / "keys")
+
+    @property
+    def content_keyring(self) -> Keyring:
+        return self.content_cipher.keyring
 
     @cached_property
-    def content_cipher(self) -> ContentCipher:
-        return ContentCipher(self.content_keyring)
+    def read_grants(self) -> ReadGrants:
+        """Content's port for "has this reader paid for, or subscribed to, it?", answered by the
+        marketplace."""
+        return MarketplaceReadGrants(subscriptions=self.subscriptions)
 
     # --- health ------------------------------------------------------------------------------
     def check_database(self) -> dict[str, Any]:

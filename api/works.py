@@ -19,10 +19,11 @@ from accounts.models import User
 from content.models.reading import Follow, LibraryEntry, ReadingProgress
 from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
 from content.stories import stats_for
+from marketplace.licensing.catalog import ChapterRef, Party, WorkInfo
 from marketplace.licensing.chain_of_title import sees_terms
 from marketplace.licensing.models import AgreementStatus, LicenseListing, ListingStatus
-from marketplace.licensing.terms import MEDIUM_NAMES, Actor, ChapterRef, Party, WorkInfo, work_id
-from registry.chain import Chain
+from marketplace.licensing.terms import MEDIUM_NAMES, Actor, work_id
+from registry.chain.protocol import ChainReader
 from registry.errors import RegistryError
 from registry.models import CertificateState, Registration
 
@@ -31,7 +32,7 @@ COMPLETED_PCT = 90.0  # a reader who reached 90% of the latest published chapter
 
 
 class ContentWorks:
-    """The :class:`~marketplace.licensing.terms.WorkCatalog` over stories, chapters and users."""
+    """The :class:`~marketplace.licensing.catalog.WorkCatalog` over stories, chapters and users."""
 
     def work(self, session: Session, story_id: str) -> WorkInfo | None:
         story = session.get(Story, story_id)
@@ -160,7 +161,7 @@ def browse_listings(
 
 
 def ownership(session: Session, *, work: WorkInfo, agreements: list[Any], disputes: list[Any],
-              chain: Callable[[], Chain], actor: Actor) -> dict[str, Any]:
+              chain: Callable[[], ChainReader], actor: Actor) -> dict[str, Any]:
     """Who owns the work and what is already licensed: the author, every published chapter's certificate
     and where it is anchored, the licenses Legato knows (terms only for their parties) and the grants the
     ``LicenseRegistry`` holds — read from the chain itself, so a studio sees what the contract will

@@ -8,43 +8,38 @@
 Paid chapters open to a reader who unlocked them with coins, or who holds an active subscription while
 the story is in the subscription catalog (``Story.in_subscription``, on unless its writer takes it out).
 Unlocks and subscriptions belong to the marketplace, a sibling of content, so content only declares the
-two questions (:class:`ReadGrants`) and the wiring (``api/wiring.py``) installs the answers with
-:func:`install_read_grants`. Until it does, paid chapters stay locked to readers (fail closed).
+two questions (:class:`ReadGrants`); the gateway builds the answers (``api/read_grants.py``) and the
+callers pass them in, as they pass the content cipher. Nothing is installed globally, so no code path can
+forget the grants and nothing has to be reset between tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
-from api.http.errors import Forbidden, NotFound
+from content.errors import ChapterLocked, Forbidden, NotFound
 from content.models.reading import Block
 from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
 
 
-@dataclass(frozen=True)
-class ReadGrants:
+class ReadGrants(Protocol):
     """The marketplace's answers content needs to decide who reads a paid chapter."""
 
-    has_unlocked: Callable[[Session, str, str], bool]  # (session, reader_id, chapter_id)
-    is_subscribed: Callable[[Session, str], bool]  # (session, user_id): a subscription active now
+    def has_unlocked(self, session: Session, reader_id: str, chapter_id: str) -> bool:
+        """Whether the reader paid coins for the chapter."""
+        ...
+
+    def is_subscribed(self, session: Session, user_id: str) -> bool:
+        """Whether the user holds a subscription active now."""
+        ...
 
 
-_NO_GRANTS = ReadGrants(has_unlocked=lambda *_: False, is_subscribed=lambda *_: False)
-_grants = _NO_GRANTS
-
-
-def install_read_grants(grants: ReadGrants | None) -> None:
-    global _grants
-    _grants = grants or _NO_GRANTS
-
-
-def reads_by_subscription(session: Session, user: User | None, story: Story) -> bool:
-    return user is not None and story.in_subscription and _grants.is_subscribed(session, user.id)
+def reads_by_subscription(session: Session, grants: ReadGrants, user: User | None, story: Story) -> bool:
+    return user is not None and story.in_subscription and grants.is_subscribed(session, user.id)
 
 
 def is_admin(user: User | None) -> bool:
@@ -90,6 +85,18 @@ def visible_chapter(session: Session, chapter_id: str, user: User | None) -> tup
     return chapter, story
 
 
+def story_chapter(
+    session: Session, story_id: str, chapter_id: str, user: User | None
+) -> tuple[Chapter, Story]:
+    """A visible chapter addressed under its story (``/stories/{story_id}/chapters/{chapter_id}``): under
+    any other story it does not exist."""
+    chapter, story = visible_chapter(session, chapter_id, user)
+    if story.id != story_id:
+        raise NotFound("No such chapter in this story.",
+                       details={"story_id": story_id, "chapter_id": chapter_id})
+    return chapter, story
+
+
 def editable_chapter(session: Session, chapter_id: str, user: User | None) -> tuple[Chapter, Story]:
     chapter, story = visible_chapter(session, chapter_id, user)
     if not can_edit_story(user, story):
@@ -98,7 +105,7 @@ def editable_chapter(session: Session, chapter_id: str, user: User | None) -> tu
     return chapter, story
 
 
-def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> bool:
+def can_read_chapter(session: Session, grants: ReadGrants, user: User | None, chapter: Chapter) -> bool:
     """True when ``user`` may read the chapter's text: its author or an admin always; anyone else only
     once it is published, and then for free chapters, after unlocking it with coins, or while
     subscribed when the story is in the subscription catalog."""
@@ -113,7 +120,16 @@ def can_read_chapter(session: Session, user: User | None, chapter: Chapter) -> b
         return True
     if user is None:
         return False
-    return _grants.has_unlocked(session, user.id, chapter.id) or reads_by_subscription(session, user, story)
+    return (grants.has_unlocked(session, user.id, chapter.id)
+            or reads_by_subscription(session, grants, user, story))
+
+
+def require_readable(
+    session: Session, grants: ReadGrants, user: User | None, chapter: Chapter, message: str
+) -> None:
+    """Refuse (``CHAPTER_LOCKED``, saying ``message``) whoever :func:`can_read_chapter` turns away."""
+    if not can_read_chapter(session, grants, user, chapter):
+        raise ChapterLocked(message, details={"chapter_id": chapter.id})
 
 
 def is_blocked_by(session: Session, *, blocker_id: str, user_id: str) -> bool:

@@ -19,8 +19,7 @@ import struct
 import zipfile
 import zlib
 
-from api.http.errors import PayloadTooLarge
-from content.errors import InvalidManuscript
+from content.errors import InvalidManuscript, ManuscriptTooLarge
 
 MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024
 MAX_MEMBERS = 2000
@@ -29,9 +28,9 @@ _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_MAGIC = b"PK\x03\x04"
 
 
-def _too_large(total: int, budget: int) -> PayloadTooLarge:
-    return PayloadTooLarge("The manuscript expands to more than the import limit.",
-                           details={"uncompressed_bytes_at_least": total, "max_bytes": budget})
+def _too_large(total: int, budget: int) -> ManuscriptTooLarge:
+    return ManuscriptTooLarge("The manuscript expands to more than the import limit.",
+                              details={"uncompressed_bytes_at_least": total, "max_bytes": budget})
 
 
 def _member_bytes(data: bytes, info: zipfile.ZipInfo) -> memoryview:

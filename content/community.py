@@ -18,9 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from accounts.models import User
-from api.http.errors import Forbidden, NotFound
-from content.access import can_edit_story, can_read_chapter, is_blocked_by, visible_chapter
-from content.errors import Blocked, ChapterLocked, CommentDepthExceeded, InvalidStateTransition
+from content.access import ReadGrants, can_edit_story, is_blocked_by, require_readable, visible_chapter
+from content.errors import Blocked, CommentDepthExceeded, Forbidden, InvalidStateTransition, NotFound
 from content.models.community import Comment, Rating
 from content.models.stories import Chapter, Story
 from content.pagination import Page, cursor_id, cursor_time, decode_cursor, encode_cursor, page_of
@@ -42,10 +41,10 @@ def visible_comment(session: Session, comment_id: str, user: User | None) -> tup
 
 
 def add_comment(
-    session: Session, user: User, chapter: Chapter, story: Story, *, body: str, parent_id: str | None,
+    session: Session, grants: ReadGrants, user: User, chapter: Chapter, story: Story, *, body: str,
+    parent_id: str | None,
 ) -> Comment:
-    if not can_read_chapter(session, user, chapter):
-        raise ChapterLocked("Unlock the chapter to join its discussion.", details={"chapter_id": chapter.id})
+    require_readable(session, grants, user, chapter, "Unlock the chapter to join its discussion.")
     if is_blocked_by(session, blocker_id=story.author_id, user_id=user.id):
         raise Blocked("The author of this story has blocked you.", details={"story_id": story.id})
     if parent_id is not None:
@@ -68,12 +67,12 @@ def add_comment(
 
 
 def list_comments(
-    session: Session, viewer: User | None, chapter: Chapter, *, cursor: str | None, limit: int,
+    session: Session, grants: ReadGrants, viewer: User | None, chapter: Chapter, *, cursor: str | None,
+    limit: int,
 ) -> Page[Thread]:
     """Top-level comments, pinned first then newest first, each with its replies oldest first. Refused
-    (403 ``CHAPTER_LOCKED``) to whoever cannot read the chapter."""
-    if not can_read_chapter(session, viewer, chapter):
-        raise ChapterLocked("Unlock the chapter to read its discussion.", details={"chapter_id": chapter.id})
+    (``CHAPTER_LOCKED``) to whoever cannot read the chapter."""
+    require_readable(session, grants, viewer, chapter, "Unlock the chapter to read its discussion.")
     hidden = blocked_ids(session, viewer.id) if viewer is not None else set()
     reply = aliased(Comment)
     live_reply = exists().where(reply.parent_id == Comment.id, reply.deleted_at.is_(None))

@@ -26,18 +26,24 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from content.errors import ContentError
 from registry.keystore import locked, read_or_create_secret, write_atomic
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
 
 
-class KeyringError(Exception):
-    """The key configuration cannot be used (bad base64, wrong length, unknown key id)."""
+class KeyringError(ContentError):
+    """The key configuration cannot be used (bad base64, wrong length, unknown key id): a server fault."""
+
+    code = "CONTENT_KEYRING_INVALID"
 
 
-class CiphertextInvalid(Exception):
-    """A stored ciphertext failed authentication: tampered, swapped between rows, or wrong key."""
+class CiphertextInvalid(ContentError):
+    """A stored ciphertext failed authentication: tampered, swapped between rows, or wrong key. A server
+    fault, never the client's: the row is damaged or the keyring lost a key."""
+
+    code = "CIPHERTEXT_INVALID"
 
 
 def key_id_for(key: bytes) -> str:

@@ -34,12 +34,17 @@ from pathlib import PurePath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.http.errors import PayloadTooLarge
 from content.archive import check_archive
-from content.chapters import chapter_text, create_chapter
+from content.chapters import create_chapter
 from content.crypto import ContentCipher
-from content.errors import InvalidManuscript, ManuscriptAlreadyImported, UnsupportedManuscript
+from content.errors import (
+    InvalidManuscript,
+    ManuscriptAlreadyImported,
+    ManuscriptTooLarge,
+    UnsupportedManuscript,
+)
 from content.models.stories import Chapter, ChapterStatus, Story
+from content.texts import chapter_text
 from registry.canonical import canonicalize, content_sha256
 from registry.errors import RegistryError
 
@@ -310,8 +315,8 @@ def parse_epub(data: bytes) -> list[ManuscriptChapter]:
 
 def parse_manuscript(filename: str, data: bytes, *, max_chapter_chars: int) -> list[ManuscriptChapter]:
     if len(data) > MAX_MANUSCRIPT_BYTES:
-        raise PayloadTooLarge("The manuscript is larger than the import limit.",
-                              details={"bytes": len(data), "max_bytes": MAX_MANUSCRIPT_BYTES})
+        raise ManuscriptTooLarge("The manuscript is larger than the import limit.",
+                                 details={"bytes": len(data), "max_bytes": MAX_MANUSCRIPT_BYTES})
     if not data:
         raise InvalidManuscript("The manuscript is empty.")
     kind = detect_format(filename, data)

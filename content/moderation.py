@@ -16,10 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from api.http.errors import BadRequest, NotFound
 from content.access import visible_chapter, visible_story
 from content.community import remove_comment, visible_comment
-from content.errors import InvalidStateTransition
+from content.errors import InvalidRequest, InvalidStateTransition, NotFound
 from content.models.community import Comment, Report, ReportReason, ReportStatus, ReportTarget
 from content.pagination import Page, keyset_page
 from content.social import get_user
@@ -35,7 +34,7 @@ def _check_target(session: Session, reporter: User, target_type: ReportTarget, t
     else:
         get_user(session, target_id)
         if target_id == reporter.id:
-            raise BadRequest("You cannot report yourself.", details={"target_id": target_id})
+            raise InvalidRequest("You cannot report yourself.", details={"target_id": target_id})
 
 
 def create_report(
@@ -102,10 +101,10 @@ def resolve(
         raise InvalidStateTransition("The report is already resolved.",
                                      details={"report_id": report.id, "status": report.status.value})
     if status == ReportStatus.open:
-        raise BadRequest("Resolve as actioned or dismissed.", details={"status": status.value})
+        raise InvalidRequest("Resolve as actioned or dismissed.", details={"status": status.value})
     if remove_content:
         if report.target_type != ReportTarget.comment or status != ReportStatus.actioned:
-            raise BadRequest("Only an actioned comment report can remove content.",
+            raise InvalidRequest("Only an actioned comment report can remove content.",
                              details={"target_type": report.target_type.value})
         comment = session.get(Comment, report.target_id)
         if comment is not None and comment.deleted_at is None:

@@ -29,11 +29,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from content.chapters import chapter_text, count_words, replace_text
 from content.crypto import ContentCipher, version_aad
 from content.errors import InvalidPublishTime, InvalidStateTransition
 from content.models.stories import Chapter, ChapterStatus, ChapterVersion, Story, StoryStatus
 from content.stories import set_status
+from content.texts import chapter_text, count_words, replace_text
 from registry.errors import InvalidContent, PlagiarismSuspected, RegistryError
 from registry.service import Author
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from api.db import session_scope
 from content.crypto import ContentCipher, Sealed, chapter_aad, version_aad
 from content.models.stories import Chapter, ChapterVersion
 
@@ -36,7 +35,7 @@ def reencrypt_all(
     report = ReencryptReport()
     current = cipher.keyring.current_id
     while True:
-        with session_scope(factory) as session:
+        with factory.begin() as session:  # one batch, committed on its own
             rows = _batch(session, Chapter, current, batch_size)
             for ch in rows:
                 sealed = cipher.reseal(Sealed(ch.key_id, ch.body_enc), chapter_aad(ch.id, ch.revision))
@@ -45,7 +44,7 @@ def reencrypt_all(
         if len(rows) < batch_size:
             break
     while True:
-        with session_scope(factory) as session:
+        with factory.begin() as session:  # one batch, committed on its own
             vrows = _batch(session, ChapterVersion, current, batch_size)
             for v in vrows:
                 sealed = cipher.reseal(Sealed(v.key_id, v.body_enc), version_aad(v.chapter_id, v.version))

@@ -17,8 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User
-from api.http.errors import BadRequest, NotFound
-from content.errors import Blocked
+from content.errors import Blocked, InvalidRequest, NotFound
 from content.models.reading import Block, Follow
 
 FOLLOWABLE_ROLES = (Role.writer, Role.admin)
@@ -43,9 +42,9 @@ def _insert_once(session: Session, row: Follow | Block) -> None:
 def follow(session: Session, follower: User, target_id: str) -> User:
     target = get_user(session, target_id)
     if target.id == follower.id:
-        raise BadRequest("You cannot follow yourself.", details={"user_id": target_id})
+        raise InvalidRequest("You cannot follow yourself.", details={"user_id": target_id})
     if target.role not in FOLLOWABLE_ROLES:
-        raise BadRequest("Only writers can be followed.",
+        raise InvalidRequest("Only writers can be followed.",
                          details={"user_id": target_id, "role": target.role.value})
     if session.get(Block, (target.id, follower.id)) is not None:
         raise Blocked("This writer has blocked you.", details={"user_id": target_id})
@@ -61,7 +60,7 @@ def unfollow(session: Session, follower: User, target_id: str) -> None:
 def block(session: Session, blocker: User, target_id: str) -> User:
     target = get_user(session, target_id)
     if target.id == blocker.id:
-        raise BadRequest("You cannot block yourself.", details={"user_id": target_id})
+        raise InvalidRequest("You cannot block yourself.", details={"user_id": target_id})
     if session.get(Block, (blocker.id, target.id)) is None:
         _insert_once(session, Block(blocker_id=blocker.id, blocked_id=target.id))
     session.execute(delete(Follow).where(or_(

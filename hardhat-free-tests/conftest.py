@@ -22,7 +22,8 @@ from api.http.app import create_app
 from api.migrate import upgrade
 from api.settings import Settings
 from api.wiring import Container
-from registry.chain import Web3Chain, memory_chain
+from registry.chain.embedded import memory_chain
+from registry.chain.web3_chain import Web3Chain
 from registry.timestamp import EmbeddedTSA
 
 TEST_DATABASE_URL = os.environ.get("LEGATO_TEST_DATABASE_URL")

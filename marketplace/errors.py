@@ -1,4 +1,8 @@
-"""One error root for the marketplace, each subclass with a stable ``code``."""
+"""One error root for the marketplace (money and licensing), each subclass with a stable ``code``.
+
+No HTTP here: the gateway maps each code to a status once (``api/http/errors.py``, ``STATUS_BY_CODE``),
+and a test fails on a code it does not map. Only subclasses are raised, never the root itself.
+"""
 
 from __future__ import annotations
 

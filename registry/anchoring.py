@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry import certificate as cert_mod
-from registry.chain import AnchorReceipt, Chain
+from registry.chain.protocol import AnchorReceipt, Chain
 from registry.errors import ChainError, Unavailable
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.merkle import build_tree
@@ -138,18 +138,6 @@ class Anchorer:
             reg.batch_id = batch.id
         log.info("batch formed", extra={"batch_id": batch.id, "leaf_count": len(regs), "root": batch.root})
         return batch
-
-    def due_count(self, session: Session) -> int:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(Registration)
-                .where(
-                    Registration.status == RegistrationStatus.pending_anchor, Registration.batch_id.is_(None)
-                )
-            )
-            or 0
-        )
 
     # --- 2-4. pin, anchor, finish ------------------------------------------------------------
     def process(self, sessions: sessionmaker[Session], batch_id: str) -> BatchReport | None:

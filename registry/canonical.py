@@ -5,7 +5,7 @@ disagree on invisible details (CRLF or LF, NFD or NFC accents, a byte-order mark
 the registry hashes one canonical form of the text instead of the bytes it received. The same words
 then always give the same ``content.sha256``, and anyone can recompute it from the text alone.
 
-The rules, in order (docs/certificate.md, "Content hash"):
+The rules, in order (docs/certificate.md, "Content hash", restates them for verifiers):
 
 1. ``bytes`` are decoded as strict UTF-8. Invalid UTF-8 is refused with the byte offset of the first bad
    byte; a ``str`` holding a lone surrogate (which has no UTF-8 form) is refused with its character

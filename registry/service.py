@@ -31,12 +31,14 @@ from registry.errors import (
     PlagiarismSuspected,
     Unavailable,
 )
+from registry.evidence import Match
 from registry.fingerprint import Fingerprint, Signatures
 from registry.fingerprint_key import FingerprintKey
 from registry.ipfs import Pinner, cid_for_bytes
 from registry.models import CertificateState, Registration, RegistrationStatus
 from registry.signing import PlatformKey, verify_author_signature
-from registry.similarity import BLOCK_CONTAINMENT, BLOCK_JACCARD, Match, SimilarityIndex, find_matches
+from registry.similarity.matching import BLOCK_CONTAINMENT, BLOCK_JACCARD, find_matches
+from registry.similarity.protocol import SimilarityIndex
 from registry.timestamp import Timestamper, TimestampToken
 
 log = logging.getLogger("legato.registry")

@@ -20,24 +20,18 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import ConfigurationError
 from registry.keystore import locked, write_atomic
 from registry.signing import PlatformKey, new_key_pem
 
+if TYPE_CHECKING:
+    from registry.chain.protocol import Chain
+
 FORMAT = "legato-signing-keys/v1"
 FILE_NAME = "signing-keys.json"
 LEGACY_FILE = "platform-ed25519.pem"
-
-
-class KeyChain(Protocol):
-    """What :meth:`SigningKeys.sync_chain` needs from the chain adapter."""
-
-    def chain_id(self) -> int: ...
-    def registry_address(self) -> str: ...
-    def authorize_signing_key(self, key_hash: bytes) -> Any: ...
-    def retire_signing_key(self, key_hash: bytes) -> Any: ...
 
 
 def key_hash(public_raw: bytes) -> bytes:
@@ -195,7 +189,7 @@ class SigningKeys:
         self._update(change)
         return made[-1]
 
-    def sync_chain(self, chain: KeyChain) -> list[str]:
+    def sync_chain(self, chain: Chain) -> list[str]:
         """Authorize every key in the registry contract and retire the retired ones; returns what was
         done. Idempotent (the adapter reads before it sends); raises ChainUnavailable when the node is
         down, leaving the rest for the next round."""

@@ -16,18 +16,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from registry.errors import VerificationError
 from registry.signing_keys import SigningKeyEntry, key_hash
 
+if TYPE_CHECKING:  # web3 types stay unloaded for code that only verifies
+    from registry.chain.protocol import ChainReader
+
 TRUST_SCHEMA = "legato.trust/v1"
 MAX_TRUST_BYTES = 1_000_000
-
-
-class KeyRegistryReader(Protocol):
-    def chain_id(self) -> int: ...
-    def signing_key_record(self, contract: str, key_hash: bytes) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ def signed_at(doc: dict[str, Any]) -> datetime:
 
 
 def check_origin(
-    doc: dict[str, Any], trust: Trust | None, chain: KeyRegistryReader | None = None
+    doc: dict[str, Any], trust: Trust | None, chain: ChainReader | None = None
 ) -> tuple[str, str]:
     """``("pass", detail)`` or raises VerificationError(check="origin")."""
     if trust is None:
@@ -165,7 +163,7 @@ def check_origin(
 
 
 def _authorized_on_chain(doc: dict[str, Any], public_b64: str, registry: str,
-                         chain: KeyRegistryReader) -> str:
+                         chain: ChainReader) -> str:
     import base64
 
     digest = key_hash(base64.b64decode(public_b64, validate=True))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry.chain import embedded_chain
+from registry.chain.embedded import embedded_chain
 from registry.merkle import build_tree, leaf_hash
 
 MANIFEST_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # a typical CIDv1 (59 chars)

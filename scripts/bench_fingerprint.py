@@ -42,7 +42,9 @@ from plagiarism_corpus.generator import ChapterWriter, embed, excerpt, light_edi
 from registry.canonical import canonicalize  # noqa: E402
 from registry.fingerprint import CHUNK_PERM, Fingerprint, Fingerprinter  # noqa: E402
 from registry.fingerprint_key import FingerprintKey  # noqa: E402
-from registry.similarity import MemoryLSHIndex, RedisLSHIndex, find_matches  # noqa: E402
+from registry.similarity.matching import find_matches  # noqa: E402
+from registry.similarity.memory import MemoryLSHIndex  # noqa: E402
+from registry.similarity.redis import RedisLSHIndex  # noqa: E402
 from registry.tokenizer import normalize_token, tokenize  # noqa: E402
 
 KEY = FingerprintKey.generate()

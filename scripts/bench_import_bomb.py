@@ -19,8 +19,9 @@ import time
 import zipfile
 import zlib
 
-from api.http.errors import ApiError
+from api.http.errors import STATUS_BY_CODE
 from content import archive
+from content.errors import ContentError
 from content.importer import parse_manuscript
 
 
@@ -84,8 +85,8 @@ def bench_dense(mib: float) -> None:
     started = time.perf_counter()
     try:
         outcome = f"{len(parse_manuscript('dense.docx', data, max_chapter_chars=10**7))} chapters"
-    except ApiError as e:
-        outcome = f"{e.status} {e.code}: {e.message}"
+    except ContentError as e:
+        outcome = f"{STATUS_BY_CODE.get(e.code, 500)} {e.code}: {e.message}"
     elapsed = time.perf_counter() - started
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     print(f"dense DOCX: {len(data):,} bytes, {mib} MiB of XML: {outcome}; "
@@ -123,8 +124,8 @@ def main() -> None:
     try:
         parse_manuscript("bomb.docx", bomb, max_chapter_chars=500_000)
         outcome = "ACCEPTED (bad)"
-    except ApiError as e:
-        outcome = f"{e.status} {e.code}: {e.message}"
+    except ContentError as e:
+        outcome = f"{STATUS_BY_CODE.get(e.code, 500)} {e.code}: {e.message}"
     elapsed = time.perf_counter() - started
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     print(f"bomb: {len(bomb):,} bytes, declares 1,000, inflates to {args.gib} GiB")

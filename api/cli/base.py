@@ -24,9 +24,16 @@ out = Console(soft_wrap=True)  # results: one line each, greppable, never wrappe
 
 @cache
 def cli_settings() -> Settings:
-    """The one ``Settings`` of this command's process: read from the environment (and ``.env``) once, so
-    every part of a command sees the same values."""
+    """The one ``Settings`` of this command: read from the environment (and ``.env``) once, so every part
+    of a command sees the same values."""
     return Settings()
+
+
+@app.callback()
+def _each_invocation() -> None:
+    # A new invocation reads the environment afresh: tests (and any embedding program) run many commands
+    # in one process, each with its own LEGATO_ variables.
+    cli_settings.cache_clear()
 
 
 @contextmanager

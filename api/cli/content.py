@@ -12,10 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from accounts.models import User
 from api.cli.base import app, err, open_container, out
 from api.db import session_scope
-from api.http.errors import ApiError
 from content import importer
 from content.access import editable_story
 from content.crypto import KeyringError
+from content.errors import ContentError
 from content.models.stories import Story
 from content.rotation import reencrypt_all, rows_by_key
 
@@ -49,7 +49,7 @@ def import_manuscript(
             chapters = importer.parse_manuscript(
                 file.name, data, max_chapter_chars=container.settings.max_text_chars
             )
-        except ApiError as e:
+        except ContentError as e:
             err.print(f"[red]{e.code}:[/red] {e.message}")
             raise typer.Exit(1) from e
         _import_parsed(container, file.name, story_id, chapters, as_json=as_json)
@@ -74,7 +74,7 @@ def _import_parsed(
                     session, container.content_cipher, story, chapters,
                     on_chapter=lambda _n, _ch: progress.advance(task),
                 )
-            except ApiError as e:
+            except ContentError as e:
                 err.print(f"[red]{e.code}:[/red] {e.message}")
                 raise typer.Exit(1) from e
         created = result.created

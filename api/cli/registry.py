@@ -9,18 +9,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from api.cli.base import app, err, open_container, out
+from api.cli.trust import load_trust, local_trust, registry_wiring, require_deployment
 from api.db import session_scope
 from api.http.errors import error_body
 from api.settings import Settings
+from registry.certificate_verify import verify_certificate
 from registry.errors import PlagiarismSuspected, RegistryError, VerificationError
 from registry.trust import Trust
-from registry.verify import ChainReader, verify_certificate
+from registry.wiring import RegistryWiring, chain_reader
+
+if TYPE_CHECKING:
+    from registry.chain.protocol import ChainReader
 
 EXIT_REFUSED = 3
 
@@ -93,33 +98,10 @@ def register(
         err.print(f"  written to   {out}" if body is not None else "  not written: waiting for the TSA")
 
 
-def reader_chain(
-    rpc: str | None, settings: Settings | None, *, license_registry: str | None = None
-) -> ChainReader | None:
-    """A read-only view of a chain: ``--rpc``; else (``settings`` given: the local deployment) the
-    configured node or the embedded chain when it exists. Never creates a chain."""
-    from registry.chain import Web3Chain, embedded_chain
-
-    url = rpc or (settings.chain_rpc_url if settings is not None else None)
-    if url:
-        return Web3Chain.from_rpc(
-            url,
-            registry_address=settings.registry_address if settings is not None and not rpc else None,
-            license_registry_address=license_registry
-            or (settings.license_registry_address if settings is not None else None),
-            state_dir=settings.data_dir / "chain" if settings is not None else None,
-        )
-    if settings is not None and (settings.data_dir / "chain").exists():
-        return embedded_chain(settings.data_dir, read_only=True)
-    return None
-
-
 def _pin(trust_source: str | None, registry: str | None, chain: ChainReader | None,
-         settings: Settings) -> Trust:
+         wiring: RegistryWiring | None, public_url: str | None) -> Trust:
     """What ``legato verify`` pins: the trust document, else the registry address, else the deployment
     in the data dir (refusing to make one up)."""
-    from api.cli.trust import load_trust, local_trust
-
     if trust_source:
         trust = load_trust(trust_source)
         if registry and (trust.registry or "").lower() != registry.lower():
@@ -129,7 +111,8 @@ def _pin(trust_source: str | None, registry: str | None, chain: ChainReader | No
     if registry:
         chain_id = chain.chain_id() if chain is not None else None
         return Trust(registry=registry, chain_id=chain_id, source=f"pinned registry {registry}")
-    return local_trust(settings, chain)
+    assert wiring is not None  # nothing pinned: the local deployment's wiring was opened
+    return local_trust(wiring, chain, public_url=public_url)
 
 
 @app.command()
@@ -156,7 +139,7 @@ def verify(
     A license certificate or chain-of-title bundle is recognised by its schema. Exits 0 only when no
     check fails (skips are not passes; ``origin`` never skips), else 1 naming the first failed check;
     2 when there is nothing to pin."""
-    from marketplace.licensing.chain_of_title import (
+    from marketplace.licensing.offline_verification import (
         is_bundle,
         is_license,
         license_registry_of,
@@ -168,36 +151,38 @@ def verify(
     data = certificate.read_bytes()
     bundle = is_bundle(data)
     local = not (trust or registry)
-    if local:
-        from api.cli.trust import require_deployment
-
-        require_deployment(settings)
+    # Only the local deployment needs the wiring (loading it loads the platform: a pinned verify stays quick).
+    wiring = registry_wiring(settings) if local else None
+    if wiring is not None:
+        require_deployment(wiring)
     chain: ChainReader | None = None
     try:
         try:
-            chain = reader_chain(rpc, settings if local else None,
-                                 license_registry=license_registry_of(data))
+            # In the deployment: its own chain (read-only); pinned elsewhere: only the node given.
+            if wiring is not None:
+                chain = wiring.chain_reader(rpc_url=rpc, license_registry_address=license_registry_of(data))
+            elif rpc:
+                chain = chain_reader(rpc_url=rpc, license_registry_address=license_registry_of(data))
         except RegistryError as e:
             err.print(f"[yellow]chain not available[/yellow]: {e.message}")
         try:
-            pinned: Trust | None = _pin(trust, registry, chain, settings)
+            pinned: Trust | None = _pin(trust, registry, chain, wiring, settings.public_url)
         except RegistryError as e:
             err.print(f"[red]cannot pin trust[/red]: {e.message}")
             pinned = None
         roots = [tsa_ca.read_bytes()] if tsa_ca else None
         if bundle:
-            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots, trust=pinned)  # type: ignore[arg-type]
+            report = verify_bundle(data, chain=chain, tsa_roots_pem=roots, trust=pinned)
         elif is_license(data):
-            report = verify_license(data, chain=chain, trust=pinned, expected_cid=cid)  # type: ignore[arg-type]
+            report = verify_license(data, chain=chain, trust=pinned, expected_cid=cid)
         else:
             report = verify_certificate(
                 data, text=text.read_bytes() if text else None, tsa_roots_pem=roots, chain=chain,
                 expected_cid=cid, trust=pinned,
             )
     finally:
-        close = getattr(chain, "close", None)
-        if close is not None:
-            close()
+        if chain is not None:
+            chain.close()
     if as_json:
         _print_json([{"check": r.check, "status": r.status, "detail": r.detail} for r in report.results])
     else:
@@ -220,9 +205,7 @@ def certificate(
     as_json: bool = typer.Option(False, "--json", help="Print {id, status, cid, anchor}."),
 ) -> None:
     """Write the latest state of a certificate (to stdout unless --out)."""
-    from api.cli.trust import require_deployment
-
-    require_deployment(Settings())
+    require_deployment(registry_wiring(Settings()))
     with open_container() as container, session_scope(container.session_factory) as session:
         try:
             state, reg = container.registry.lookup_certificate(session, certificate_id)
@@ -307,9 +290,9 @@ def worker(
 @app.command("tsa-ca")
 def tsa_ca() -> None:
     """Print the TSA root certificate(s) tokens must chain to (the embedded TSA's own CA by default)."""
-    settings = Settings()
-    if not settings.tsa_url and not (settings.data_dir / "tsa").is_dir():
-        err.print(f"[red]no embedded TSA in {settings.data_dir.resolve()}[/red] (LEGATO_DATA_DIR); this "
+    wiring = registry_wiring(Settings())
+    if not wiring.tsa_url and not (wiring.data_dir / "tsa").is_dir():
+        err.print(f"[red]no embedded TSA in {wiring.data_dir.resolve()}[/red] (LEGATO_DATA_DIR); this "
                   "command only reads one and will not make a new root")
         raise typer.Exit(2)
     with open_container(migrate=False) as container:

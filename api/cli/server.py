@@ -36,7 +36,7 @@ def serve(
     upgrade(container.engine)
     # proxy_headers=False: uvicorn would otherwise let any client on a trusted address (127.0.0.1 by
     # default) rewrite its own address with X-Forwarded-For; the app reads that header itself, only
-    # from LEGATO_TRUSTED_PROXIES (accounts.credentials.client_address).
+    # from LEGATO_TRUSTED_PROXIES (api/client_ip.py).
     uvicorn.run(create_app(settings, container=container), host=host, port=port, log_config=None,
                 access_log=False,  # the request-id middleware logs one structured line per request
                 proxy_headers=False,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -18,6 +19,10 @@ from api.cli.content import keys_app
 from api.settings import Settings
 from registry.errors import ChainError, ConfigurationError, RegistryError, Unavailable, VerificationError
 from registry.trust import MAX_TRUST_BYTES, Trust
+from registry.wiring import RegistryWiring
+
+if TYPE_CHECKING:
+    from registry.chain.protocol import ChainReader
 
 trust_app = typer.Typer(no_args_is_help=True, help="The platform's trust document (what verifiers pin).")
 app.add_typer(trust_app, name="trust")
@@ -25,46 +30,33 @@ app.add_typer(trust_app, name="trust")
 EXIT_NO_DEPLOYMENT = 2
 
 
-def require_deployment(settings: Settings) -> Path:
+def registry_wiring(settings: Settings) -> RegistryWiring:
+    """The registry's builder for these settings, as the server's Container makes it (imported on use:
+    ``api.wiring`` loads the whole platform, which ``legato --help`` should not wait for)."""
+    from api.wiring import registry_wiring as from_settings
+
+    return from_settings(settings)
+
+
+def require_deployment(wiring: RegistryWiring) -> Path:
     """The data dir, which must already hold a deployment (its signing keys)."""
-    data_dir = settings.data_dir.resolve()
-    keys = data_dir / "keys"
-    held = (keys / "signing-keys.json").exists() or (keys / "platform-ed25519.pem").exists()
-    if not held and settings.signing_key is None:
-        err.print(f"[red]no Legato deployment in {data_dir}[/red] (LEGATO_DATA_DIR); this command only "
-                  "reads one. Run it where the deployment lives or give an absolute LEGATO_DATA_DIR.")
+    if not wiring.has_deployment():
+        err.print(f"[red]no Legato deployment in {wiring.data_dir.resolve()}[/red] (LEGATO_DATA_DIR); this "
+                  "command only reads one. Run it where the deployment lives or give an absolute "
+                  "LEGATO_DATA_DIR.")
         raise typer.Exit(EXIT_NO_DEPLOYMENT)
-    return data_dir
+    return wiring.data_dir.resolve()
 
 
-def local_trust(settings: Settings, chain: object | None) -> Trust:
-    """The local deployment's trust, read without creating anything."""
-    from registry.signing_keys import SigningKeys
-    from registry.timestamp import EmbeddedTSA
+def local_trust(wiring: RegistryWiring, chain: ChainReader | None, *, public_url: str | None) -> Trust:
+    """The local deployment's trust, read without creating anything (the same document the server
+    publishes, built by the same ``registry.wiring.trust_document``)."""
+    require_deployment(wiring)
+    return wiring.local_trust(chain=chain, platform=public_url, warn=_chain_details_unavailable)
 
-    data_dir = require_deployment(settings)
-    if settings.signing_key is not None:
-        keys = SigningKeys.from_pem(settings.signing_key.get_secret_value().encode())
-    else:
-        legacy = (data_dir / "keys" / "platform-ed25519.pem").exists()
-        keys = SigningKeys.from_data_dir(data_dir, create=legacy)  # adopting the old key file, no more
-    if settings.tsa_url:
-        roots = [settings.tsa_cert.read_bytes()] if settings.tsa_cert else []
-    elif (data_dir / "tsa").is_dir():
-        roots = EmbeddedTSA(data_dir).trust_roots_pem()
-    else:
-        roots = []
-    chain_id, registry, license_registry = None, settings.registry_address, settings.license_registry_address
-    if chain is not None:
-        try:
-            chain_id = chain.chain_id()  # type: ignore[attr-defined]
-            registry = chain.registry_address()  # type: ignore[attr-defined]
-            license_registry = chain.license_registry_address()  # type: ignore[attr-defined]
-        except (Unavailable, ConfigurationError) as e:
-            err.print(f"[yellow]chain details unavailable[/yellow]: {e.message}")
-    return Trust(keys=keys.entries(), tsa_roots_pem=roots, chain_id=chain_id, registry=registry,
-                 license_registry=license_registry, platform=settings.public_url,
-                 source=f"deployment's trust ({data_dir})")
+
+def _chain_details_unavailable(e: RegistryError) -> None:
+    err.print(f"[yellow]chain details unavailable[/yellow]: {e.message}")
 
 
 def load_trust(source: str) -> Trust:
@@ -95,21 +87,19 @@ def trust_export(
     out: Path | None = typer.Option(None, help="Write the document here instead of stdout."),
 ) -> None:
     """Print this deployment's trust document (as served at /.well-known/legato-trust.json)."""
-    from api.cli.registry import reader_chain
-
     settings = Settings()
-    require_deployment(settings)
+    wiring = registry_wiring(settings)
+    require_deployment(wiring)
     chain = None
     try:
-        chain = reader_chain(None, settings)
-        data = local_trust(settings, chain).to_bytes()
+        chain = wiring.chain_reader()
+        data = local_trust(wiring, chain, public_url=settings.public_url).to_bytes()
     except RegistryError as e:
         err.print(f"[red]{e.code}[/red]: {e.message}")
         raise typer.Exit(1) from e
     finally:
-        close = getattr(chain, "close", None)
-        if close is not None:
-            close()
+        if chain is not None:
+            chain.close()
     if out is None:
         sys.stdout.write(data.decode())
     else:
@@ -121,8 +111,7 @@ def trust_export(
 def rotate_signing() -> None:
     """Make a new platform signing key, authorize it in the registry contract (now if the chain is up,
     else the worker does it), and retire the old one for new certificates; what it signed stays valid."""
-    settings = Settings()
-    require_deployment(settings)
+    require_deployment(registry_wiring(Settings()))
     with open_container() as container:
         try:
             fresh = container.signer.rotate()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
+from accounts.errors import AccountsError
 from accounts.models import Role
 from api.cli.base import app, err, open_container, out
 from api.db import session_scope
-from api.http.errors import ApiError
 from api.http.schemas.accounts import RegisterIn
 
 users_app = typer.Typer(no_args_is_help=True, help="User accounts.")
@@ -32,7 +32,7 @@ def create_admin(
             user = container.accounts.register(
                 session, email=body.email, username=body.username, password=body.password, role=Role.admin
             )
-        except ApiError as e:
+        except AccountsError as e:
             err.print(f"[red]refused:[/red] {e.message}")
             raise typer.Exit(1) from e
         out.print(f"admin {user.username} created ({user.id})", highlight=False)

@@ -16,8 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accounts.errors import AccountsError, LoginThrottled
 from api.http.inputguard import JsonRefused
 from api.request_context import request_id_var
+from content.errors import ContentError
 from marketplace.errors import MarketplaceError
 from registry.errors import RegistryError
 
@@ -97,6 +99,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "IPFS_UNAVAILABLE": 503,
     "CHAIN_ERROR": 502,
     "LICENSE_OVERLAP": 409,
+    "MALFORMED_TIMESTAMP_MESSAGE": 422,
+    "INCOMPATIBLE_FINGERPRINT": 409,  # fingerprints of other parameters or another key cannot be compared
+    "IPFS_BLOCK_CORRUPT": 503,  # quarantined; the store is repaired when the bytes are added again
+    "CONFIGURATION_ERROR": 500,  # the deployment is misconfigured: a server fault, logged
+    "REGISTRY_ERROR": 500,
     # marketplace
     "INSUFFICIENT_FUNDS": 402,
     "INVALID_STATE_TRANSITION": 409,
@@ -111,6 +118,22 @@ STATUS_BY_CODE: dict[str, int] = {
     "LISTING_CLOSED": 409,
     "LICENSE_TERM_IN_PAST": 422,
     "LICENSE_TERM_ENDED": 409,
+    # accounts (CONFLICT above: the email or username is taken)
+    "UNAUTHORIZED": 401,
+    "TOO_MANY_REQUESTS": 429,
+    # content (NOT_FOUND, FORBIDDEN, CONFLICT and INVALID_STATE_TRANSITION above)
+    "BAD_REQUEST": 400,
+    "PAYLOAD_TOO_LARGE": 413,
+    "CHAPTER_LOCKED": 403,
+    "BLOCKED": 403,
+    "COMMENT_DEPTH_EXCEEDED": 422,
+    "INVALID_CURSOR": 400,
+    "INVALID_PUBLISH_TIME": 422,
+    "INVALID_MANUSCRIPT": 400,
+    "UNSUPPORTED_MANUSCRIPT_FORMAT": 400,
+    "MANUSCRIPT_ALREADY_IMPORTED": 409,
+    "CONTENT_KEYRING_INVALID": 500,  # the server's key configuration, never the client's fault
+    "CIPHERTEXT_INVALID": 500,  # a stored text that does not open: damaged row or lost key
 }
 
 
@@ -159,6 +182,16 @@ _HTTP_CODES = {
 }
 
 
+DomainError = RegistryError | AccountsError | ContentError | MarketplaceError
+
+
+def domain_headers(exc: DomainError) -> dict[str, str]:
+    """Headers a domain error implies: a throttled login says when to try again."""
+    if isinstance(exc, LoginThrottled):
+        return {"Retry-After": str(exc.retry_after)}
+    return {}
+
+
 def json_refused_status(exc: JsonRefused) -> int:
     return 422 if exc.code == "NUMBER_OUT_OF_RANGE" else 400
 
@@ -169,12 +202,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
     @app.exception_handler(RegistryError)
+    @app.exception_handler(AccountsError)
+    @app.exception_handler(ContentError)
     @app.exception_handler(MarketplaceError)
-    async def _domain_error(_: Request, exc: RegistryError | MarketplaceError) -> JSONResponse:
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         status = STATUS_BY_CODE.get(exc.code, 500)
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message, exc_info=exc)
-        return envelope(status, exc.code, exc.message, exc.details)
+        return envelope(status, exc.code, exc.message, exc.details, domain_headers(exc))
 
     @app.exception_handler(JsonRefused)
     async def _json_refused(_: Request, exc: JsonRefused) -> JSONResponse:

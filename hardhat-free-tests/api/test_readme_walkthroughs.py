@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from registry.certificate_verify import verify_certificate
 from registry.service import Author
 from registry.trust import Trust
-from registry.verify import verify_certificate
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -20,7 +20,6 @@ from api.db import make_engine
 from api.http.app import create_app
 from api.migrate import upgrade
 from api.wiring import Container
-from content.chapters import chapter_text
 from content.crypto import (
     CiphertextInvalid,
     ContentCipher,
@@ -34,6 +33,7 @@ from content.crypto import (
 )
 from content.models.stories import Chapter
 from content.rotation import reencrypt_all, rows_by_key
+from content.texts import chapter_text
 
 SENTENCES = [
     "Marguerite folded the ninth letter into a paper heron and set it on the sill.",

@@ -10,12 +10,12 @@ from factories import chapter_text
 from sqlalchemy import select
 
 from registry.anchoring import Anchorer
-from registry.chain import Web3Chain
+from registry.certificate_verify import verify_certificate
+from registry.chain.web3_chain import Web3Chain
 from registry.ipfs import KuboPinner, cid_for_bytes
 from registry.merkle import build_tree
 from registry.models import AnchorBatch, BatchStatus, Registration, RegistrationStatus
 from registry.service import Author
-from registry.verify import verify_certificate
 
 AUTHOR = Author(id="u-anchor", display_name="Ngozi")
 UNREACHABLE = "http://127.0.0.1:9"

@@ -14,8 +14,9 @@ import pytest
 from eth_account import Account
 from eth_utils import is_checksum_address
 
-from registry.chain import AnchorReceipt, Chain, Web3Chain, embedded_chain, memory_chain
-from registry.chain.embedded import EMBEDDED_CHAIN_ID
+from registry.chain.embedded import EMBEDDED_CHAIN_ID, embedded_chain, memory_chain
+from registry.chain.protocol import AnchorReceipt, Chain, ChainReader
+from registry.chain.web3_chain import Web3Chain
 from registry.errors import ChainError, ChainUnavailable, LicenseOverlap
 from registry.merkle import build_tree, leaf_hash
 
@@ -40,6 +41,7 @@ def nonce(chain: Web3Chain) -> int:
 
 def test_adapter_satisfies_the_chain_protocol(chain: Web3Chain) -> None:
     assert isinstance(chain, Chain)
+    assert isinstance(chain, ChainReader)
     assert chain.name
 
 
@@ -164,6 +166,24 @@ def test_an_account_without_the_anchorer_role_is_refused_until_granted(chain: We
         other.anchor(tree.root, 2, "cid")
     chain.set_anchorer(helper.address, True)
     assert other.anchor(tree.root, 2, "cid").leaf_count == 2
+
+
+def test_deploy_contracts_makes_fresh_registries_whose_owner_grants_roles(chain: Web3Chain) -> None:
+    """The public-chain setup of docs/chain.md: deploy once, then hand the roles to other keys."""
+    addresses = chain.deploy_contracts()
+    assert set(addresses) == {"LegatoRegistry", "LicenseRegistry"}
+    assert addresses["LegatoRegistry"] != chain.registry_address()
+    deployed = {"registry_address": addresses["LegatoRegistry"],
+                "license_registry_address": addresses["LicenseRegistry"], "poll_interval": 0.0}
+    fresh = Web3Chain(w3=chain.w3, private_key=chain._account.key, **deployed)
+    helper = Account.create()
+    chain._tx_sender().transact(to=helper.address, data=b"", value=10**18, key="fund-granter", label="fund")
+    other = Web3Chain(w3=chain.w3, private_key=helper.key, **deployed)
+    args = license_args(os.urandom(32), 1_700_000_000, 1_800_000_000, False)
+    with pytest.raises(ChainError, match="not a granter"):
+        other.grant_license(**args)  # type: ignore[arg-type]
+    fresh.set_granter(helper.address, True)
+    assert other.grant_license(**args).contract == addresses["LicenseRegistry"]  # type: ignore[arg-type]
 
 
 # --- licenses -----------------------------------------------------------------------------------

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from registry.chain import embedded_chain
-from registry.chain.embedded import EMBEDDED_CHAIN_ID
+from registry.chain.embedded import EMBEDDED_CHAIN_ID, embedded_chain
 from registry.chain.kvstore import SqliteKV
 from registry.errors import ChainUnavailable, ConfigurationError
 from registry.merkle import build_tree, leaf_hash
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ANCHOR_IN_CHILD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from registry.chain import embedded_chain
+    from registry.chain.embedded import embedded_chain
     from registry.merkle import build_tree
     leaves = [bytes.fromhex(h) for h in sys.argv[2:]]
     tree = build_tree(leaves)
@@ -41,7 +40,7 @@ ANCHOR_IN_CHILD = textwrap.dedent("""
 READ_IN_CHILD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
-    from registry.chain import embedded_chain
+    from registry.chain.embedded import embedded_chain
     from registry.merkle import build_tree
     leaves = [bytes.fromhex(h) for h in sys.argv[2:]]
     tree = build_tree(leaves)

@@ -19,8 +19,9 @@ from eth_account import Account
 from web3 import Web3
 from web3.providers.base import BaseProvider
 
-from registry.chain import Web3Chain, memory_chain
+from registry.chain.embedded import memory_chain
 from registry.chain.transactions import TxSender
+from registry.chain.web3_chain import Web3Chain
 from registry.errors import ChainError, ChainUnavailable, ConfigurationError
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from registry.chain import memory_chain
 from registry.chain import web3_chain as web3_chain_module
+from registry.chain.embedded import memory_chain
 
 
 def test_contracts_redeployed_after_the_dev_node_is_reset(monkeypatch):

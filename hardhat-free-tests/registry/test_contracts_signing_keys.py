@@ -11,8 +11,8 @@ from test_contracts import _deploy, reverts_with
 from web3 import EthereumTesterProvider, Web3
 from web3.contract import Contract
 
-from registry.chain import memory_chain
 from registry.chain.artifacts import REGISTRY
+from registry.chain.embedded import memory_chain
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from registry.fingerprint import NUM_PERM, SEED, Fingerprint, IncompatibleFinger
 from registry.fingerprint_key import KEY_FILE, FingerprintKey
 from registry.models import Registration
 from registry.service import Author
-from registry.similarity import MemoryLSHIndex
+from registry.similarity.memory import MemoryLSHIndex
 from registry.tokenizer import P, hash_normalized, normalize_token, tokenize
 
 AMINA = Author(id="amina", display_name="Amina")
@@ -303,7 +303,7 @@ def test_a_shared_redis_index_of_another_key_is_refused(chapter: str) -> None:
     registrations; the index layout names the key, so the second one is refused instead."""
     import uuid
 
-    from registry.similarity import RedisLSHIndex
+    from registry.similarity.redis import RedisLSHIndex
 
     url, prefix = os.environ["LEGATO_TEST_REDIS_URL"], f"legato-test-{uuid.uuid4().hex}"
     a, b = FingerprintKey.generate(), FingerprintKey.generate()

@@ -22,12 +22,12 @@ import requests
 from factories import chapter_text
 
 from registry import certificate as cert_mod
-from registry.chain import Web3Chain
+from registry.certificate_verify import verify_certificate
+from registry.chain.web3_chain import Web3Chain
 from registry.service import Author
 from registry.signing import PlatformKey, new_key_pem
 from registry.signing_keys import key_hash
 from registry.trust import Trust
-from registry.verify import verify_certificate
 
 TOOLS = Path(__file__).resolve().parents[2] / ".tools"
 HARDHAT = TOOLS / "node_modules" / ".bin" / "hardhat"

@@ -13,12 +13,12 @@ from factories import chapter_text
 from rpc_proxy import serve_rpc
 
 from registry import certificate as cert_mod
-from registry.chain import Web3Chain
+from registry.certificate_verify import verify_certificate
+from registry.chain.web3_chain import Web3Chain
 from registry.service import Author
 from registry.signing import PlatformKey, new_key_pem
 from registry.signing_keys import key_hash
 from registry.trust import Trust
-from registry.verify import verify_certificate
 
 AUTHOR = Author(id="u-origin", display_name="Amina Yusuf")
 

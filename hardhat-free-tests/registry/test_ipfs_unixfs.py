@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from registry.ipfs.cid import DAG_PB, RAW, Cid, parse_cid
-from registry.ipfs.pinner import content_type_for, etag_for
+from registry.ipfs.serving import content_type_for, etag_for
 from registry.ipfs.unixfs import (
     CHUNK_SIZE,
     UNIXFS_FILE,

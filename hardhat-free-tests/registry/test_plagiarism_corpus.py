@@ -38,7 +38,8 @@ from registry.canonical import canonicalize
 from registry.evidence import compare
 from registry.fingerprint import Fingerprint
 from registry.fingerprint_key import FingerprintKey
-from registry.similarity import BLOCK_CONTAINMENT, MIN_SHARED, MemoryLSHIndex, find_matches
+from registry.similarity.matching import BLOCK_CONTAINMENT, MIN_SHARED, find_matches
+from registry.similarity.memory import MemoryLSHIndex
 
 
 @dataclass(frozen=True)

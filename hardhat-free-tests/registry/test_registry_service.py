@@ -16,7 +16,7 @@ from registry.errors import InvalidContent, InvalidSignature, PlagiarismSuspecte
 from registry.ipfs import KuboPinner, LocalBlockstore, cid_for_bytes
 from registry.models import CertificateState, Registration, RegistrationStatus
 from registry.service import Author, Registry
-from registry.similarity import MemoryLSHIndex
+from registry.similarity.memory import MemoryLSHIndex
 from registry.timestamp import RemoteTSA, verify_token
 
 AMINA = Author(id="u-amina", display_name="Amina Yusuf")

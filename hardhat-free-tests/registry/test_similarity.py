@@ -20,8 +20,10 @@ from datasketch import MinHashLSH
 from registry.errors import ConfigurationError, Unavailable
 from registry.evidence import compare
 from registry.fingerprint import Fingerprint, Fingerprinter, IncompatibleFingerprint, fingerprint
-from registry.lsh_storage import CompactBuckets
-from registry.similarity import MemoryLSHIndex, RedisLSHIndex, find_matches
+from registry.similarity.compact_storage import CompactBuckets
+from registry.similarity.matching import find_matches
+from registry.similarity.memory import MemoryLSHIndex
+from registry.similarity.redis import RedisLSHIndex
 
 REDIS_URL = os.environ.get("LEGATO_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="LEGATO_TEST_REDIS_URL is not set")

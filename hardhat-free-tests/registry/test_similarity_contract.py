@@ -12,7 +12,9 @@ from factories import chapter_text
 
 from registry.canonical import canonicalize
 from registry.fingerprint import fingerprint
-from registry.similarity import MemoryLSHIndex, RedisLSHIndex, SimilarityIndex
+from registry.similarity.memory import MemoryLSHIndex
+from registry.similarity.protocol import SimilarityIndex
+from registry.similarity.redis import RedisLSHIndex
 
 REDIS_URL = os.environ.get("LEGATO_TEST_REDIS_URL")
 

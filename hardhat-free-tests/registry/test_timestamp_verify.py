@@ -23,8 +23,8 @@ from registry.errors import InvalidTimestamp
 from registry.timestamp import EmbeddedTSA, verify_response, verify_token
 from registry.timestamp import verify as verify_module
 from registry.timestamp.asn1 import LEGATO_EMBEDDED_POLICY_OID, granted_response, rejection_response
+from registry.timestamp.issuing import SignOptions, TSTFields, issue_token
 from registry.timestamp.pki import generate_key, load_key, make_root, make_tsa_cert, subject_name
-from registry.timestamp.token import SignOptions, TSTFields, issue_token
 
 DIGEST = hashlib.sha256(b"It was the season of the harmattan.").digest()
 NOW = datetime.now(UTC).replace(microsecond=0)

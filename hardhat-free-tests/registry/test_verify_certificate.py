@@ -9,11 +9,11 @@ import pytest
 from factories import chapter_text
 
 from registry.anchoring import Anchorer
+from registry.certificate_verify import CHECKS, verify_certificate
 from registry.errors import VerificationError
 from registry.ipfs import cid_for_bytes
 from registry.service import Author
 from registry.timestamp import EmbeddedTSA
-from registry.verify import CHECKS, verify_certificate
 
 AUTHOR = Author(id="u-verify", display_name="Chidi")
 

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from registry.timestamp import pki
-from registry.timestamp.token import SigningKey
+from registry.timestamp.issuing import SigningKey
 
 Responder = Callable[[bytes], "bytes | tuple[int, bytes]"]
 

@@ -32,7 +32,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound, WorkDisputed
-from marketplace.licensing.agreements import Agreements, Event, advance
+from marketplace.licensing.agreement_rules import Event, advance, refuse
 from marketplace.licensing.listings import Listings
 from marketplace.licensing.models import AgreementStatus, Dispute, DisputeStatus, LicenseAgreement
 from marketplace.licensing.terms import Actor
@@ -81,10 +81,9 @@ def _summary(reg: Registration) -> dict[str, Any]:
 
 
 class Disputes:
-    def __init__(self, *, listings: Listings, agreements: Agreements,
+    def __init__(self, *, listings: Listings,
                  open_fingerprint: Callable[[Registration], Fingerprint]) -> None:
         self.listings = listings
-        self.agreements = agreements
         self.open_fingerprint = open_fingerprint  # stored fingerprints are sealed: the registry opens them
 
     def file(self, session: Session, *, actor: Actor, original_registration_id: str,
@@ -179,7 +178,7 @@ class Disputes:
                 advance(agreement, Event.cancel)
                 agreement.last_error = reason
             else:
-                self.agreements.refuse(session, agreement, reason)
+                refuse(session, agreement, reason)
 
     @staticmethod
     def payout_guard(session: Session, user_id: str) -> None:

@@ -12,20 +12,18 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import Forbidden, InvalidRequest, InvalidTransition, NotFound, WorkNotRegistered
+from marketplace.errors import Forbidden, InvalidRequest, InvalidTransition, NotFound
+from marketplace.licensing.catalog import WorkCatalog, WorkInfo, public_work, registered_work
 from marketplace.licensing.models import LicenseListing, ListingStatus
 from marketplace.licensing.offers import end_negotiations
 from marketplace.licensing.terms import (
     CURRENCY,
     Actor,
-    WorkCatalog,
-    WorkInfo,
     money,
     normalize_media,
     normalize_territory,
     refuse_if_disputed,
 )
-from registry.models import CertificateState
 
 
 class Listings:
@@ -89,26 +87,3 @@ class Listings:
         end_negotiations(session, story_id=story_id, note="work under an upheld dispute")
         return len(listings)
 
-
-def public_work(session: Session, catalog: WorkCatalog, story_id: str) -> WorkInfo:
-    work = catalog.work(session, story_id)
-    if work is None or not work.public:
-        raise NotFound("No such story.", details={"story_id": story_id})
-    return work
-
-
-def registered_work(session: Session, catalog: WorkCatalog, story_id: str) -> WorkInfo:
-    """The story with every published chapter certified, or ``WORK_NOT_REGISTERED`` naming the chapters
-    that are not (no registration yet, or one still waiting for its timestamp)."""
-    work = public_work(session, catalog, story_id)
-    wanted = [c.certificate_id for c in work.chapters if c.certificate_id]
-    issued = set(session.scalars(
-        select(CertificateState.certificate_id).where(CertificateState.certificate_id.in_(wanted))
-    )) if wanted else set()
-    missing = [c.chapter_id for c in work.chapters if c.certificate_id not in issued]
-    if not work.chapters or missing:
-        raise WorkNotRegistered(
-            "Only a story whose published chapters all have a certificate of authorship can be licensed.",
-            details={"story_id": story_id, "published_chapters": len(work.chapters),
-                     "chapters_without_certificate": missing})
-    return work

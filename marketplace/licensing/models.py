@@ -4,7 +4,7 @@ license certificates, disputes.
 Like the money core's tables these hold user and story ids as plain strings (no foreign key into
 ``api``'s schema), and every amount is an integer of cents. Each table with a ``status`` column carries
 one state machine; the allowed moves live next to the code that makes them
-(``marketplace/licensing/offers.py``, ``marketplace/licensing/agreements.py``,
+(``marketplace/licensing/offers.py``, ``marketplace/licensing/agreement_rules.py``,
 ``marketplace/licensing/disputes.py``), never in the routes.
 """
 

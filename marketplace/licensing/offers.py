@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from marketplace.errors import (
     ListingClosed,
     NotFound,
 )
+from marketplace.licensing.agreements import Agreements
 from marketplace.licensing.models import (
     LicenseListing,
     LicenseOffer,
@@ -44,9 +45,6 @@ from marketplace.licensing.models import (
 )
 from marketplace.licensing.terms import Actor, Terms, iso_seconds, refuse_if_disputed
 from registry.db import utcnow
-
-if TYPE_CHECKING:
-    from marketplace.licensing.agreements import Agreements
 
 
 class Action(enum.StrEnum):

@@ -1,13 +1,12 @@
-"""The licensing vocabulary: media codes, terms, their canonical hash, chain ids, the overlap rule, the
-catalog port and the dispute gate.
+"""The licensing vocabulary: who acts, media codes, terms, their canonical hash, chain ids, the overlap
+rule and the dispute gate.
 
 Everything here is what more than one licensing module must agree on byte for byte: the terms document
 whose JCS SHA-256 is the agreement's ``terms_hash`` (and the on-chain ``termsHash``), how a story id
 becomes the ``LicenseRegistry``'s ``workId``, how an agreement and a medium become a ``grantId``.
 docs/licensing.md states each rule so anyone can recompute them.
 
-The marketplace never imports ``api``: stories, chapters and users reach it through the small
-:class:`WorkCatalog` port that ``api`` implements.
+Stories, chapters and users reach licensing through the catalog port (:mod:`marketplace.licensing.catalog`).
 """
 
 from __future__ import annotations
@@ -17,13 +16,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from eth_utils import to_checksum_address
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import InvalidRequest, WorkDisputed
+from marketplace.licensing.catalog import Party, WorkInfo
 from marketplace.licensing.models import Dispute, DisputeStatus
 from registry.certificate import canonical_json
 
@@ -37,45 +37,7 @@ MAX_FEE_CENTS = 10**12  # ten billion dollars: a typo guard, not a business rule
 BLOCKING_DISPUTES = (DisputeStatus.upheld, DisputeStatus.settled)
 
 
-# --- the catalog port ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChapterRef:
-    chapter_id: str
-    number: int
-    title: str
-    certificate_id: str | None
-    registration_id: str | None
-    sha256: str | None
-
-
-@dataclass(frozen=True)
-class WorkInfo:
-    """A story as the marketplace sees it: its published chapters only."""
-
-    story_id: str
-    title: str
-    author_id: str
-    author_name: str
-    public: bool  # False for a draft story
-    chapters: tuple[ChapterRef, ...]
-
-
-@dataclass(frozen=True)
-class Party:
-    id: str
-    display_name: str
-    role: str
-    wallet: str | None
-
-
-class WorkCatalog(Protocol):
-    """What the marketplace needs from the content service (implemented in ``api/works.py``)."""
-
-    def work(self, session: Session, story_id: str) -> WorkInfo | None: ...
-
-    def party(self, session: Session, user_id: str) -> Party | None: ...
+# --- who acts ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

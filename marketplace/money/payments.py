@@ -31,8 +31,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace.errors import InvalidRequest, InvalidWebhook, NotFound
-from marketplace.money.gateways import LocalTestGateway, PaymentGateway, SignedEvent
-from marketplace.money.gateways.base import public_base
+from marketplace.money.gateways.local import LocalTestGateway
+from marketplace.money.gateways.protocol import PaymentGateway, SignedEvent, public_base
 from marketplace.money.models import Checkout, CheckoutStatus, PaymentAdjustment, WebhookEvent
 from registry.db import new_id, utcnow
 

@@ -33,7 +33,7 @@ from marketplace.errors import (
     PaymentGatewayError,
 )
 from marketplace.money import ledger
-from marketplace.money.gateways import PayoutGateway
+from marketplace.money.gateways.protocol import PayoutGateway
 from marketplace.money.ledger import Entry, Kind, TransferKind
 from marketplace.money.models import Payout, PayoutDestination, PayoutStatus
 from registry.db import new_id

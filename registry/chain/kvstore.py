@@ -71,10 +71,6 @@ class SqliteKV(BaseDB):
         return True
 
     # --- durability ---------------------------------------------------------------------------
-    @property
-    def dirty(self) -> bool:
-        return bool(self._pending)
-
     def commit(self, meta: dict[str, str] | None = None) -> None:
         """Write every buffered change (and ``meta``) in one SQLite transaction."""
         if self.read_only:

@@ -1,8 +1,11 @@
 """The chain port: what the batcher, the verifier and the marketplace need from an EVM chain.
 
-One adapter implements it (:class:`~registry.chain.web3_chain.Web3Chain`), over any JSON-RPC node or over
-the embedded persistent EVM. Byte values are raw ``bytes`` (32 bytes for roots, leaves, ids and hashes);
-addresses and transaction hashes are the strings the chain prints (checksummed, ``0x``-hex).
+Two protocols, one for reading and one for writing: :class:`ChainReader` is every view a verifier, the
+trust document and the chain-of-title checks use; :class:`Chain` adds the transactions (anchor, grant,
+signing keys) only the deployment's own worker sends. One adapter implements both
+(:class:`~registry.chain.web3_chain.Web3Chain`), over any JSON-RPC node or over the embedded persistent
+EVM; opened without a key it only reads. Byte values are raw ``bytes`` (32 bytes for roots, leaves, ids
+and hashes); addresses and transaction hashes are the strings the chain prints (checksummed, ``0x``-hex).
 
 Errors: :class:`~registry.errors.ChainUnavailable` when the node cannot be reached or a transaction is not
 mined in time (retry later: nothing was lost, and a retry never anchors twice);
@@ -83,23 +86,20 @@ class LicenseReceipt:
 
 
 @runtime_checkable
-class Chain(Protocol):
-    """An EVM chain holding the Legato contracts, with an account allowed to anchor and grant."""
+class ChainReader(Protocol):
+    """A read-only view of the Legato contracts: everything a verifier, the trust document and the
+    chain-of-title checks read. ``legato verify`` opens one without a key (see ``registry.wiring``)."""
 
     name: str
 
     def chain_id(self) -> int: ...
 
-    def registry_address(self) -> str: ...
+    def registry_address(self) -> str:
+        """The ``LegatoRegistry`` this deployment uses (on a dev or embedded chain with a key: deployed on
+        first use)."""
+        ...
 
     def license_registry_address(self) -> str: ...
-
-    def anchor(self, root: bytes, leaf_count: int, manifest_cid: str) -> AnchorReceipt:
-        """Record ``root``. Idempotent: a root already anchored (an earlier attempt) is read back, not resent.
-
-        Returns once the transaction is mined and has the configured confirmations.
-        """
-        ...
 
     def find_anchor(self, root: bytes) -> AnchorReceipt | None: ...
 
@@ -115,6 +115,32 @@ class Chain(Protocol):
 
     def signing_key_record(self, contract: str, key_hash: bytes) -> SigningKeyRecord: ...
 
+    def find_grant(self, grant_id: bytes) -> LicenseReceipt | None:
+        """The grant recorded under ``grant_id`` on the ``LicenseRegistry``, None when there is none."""
+        ...
+
+    def grants_of(self, work_id: bytes) -> list[LicenseGrant]:
+        """Every grant the ``LicenseRegistry`` holds for ``work_id``."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """Chain id, head block, account and balance; raises ChainUnavailable when the node is down."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Chain(ChainReader, Protocol):
+    """A :class:`ChainReader` with an account allowed to anchor, grant and manage signing keys."""
+
+    def anchor(self, root: bytes, leaf_count: int, manifest_cid: str) -> AnchorReceipt:
+        """Record ``root``. Idempotent: a root already anchored (an earlier attempt) is read back, not resent.
+
+        Returns once the transaction is mined and has the configured confirmations.
+        """
+        ...
+
     def authorize_signing_key(self, key_hash: bytes) -> SigningKeyRecord:
         """Owner only; idempotent (a key authorized earlier is read back)."""
         ...
@@ -127,13 +153,3 @@ class Chain(Protocol):
     ) -> LicenseReceipt:
         """Record a license; idempotent on ``grant_id`` (the same grant sent twice is read back)."""
         ...
-
-    def find_grant(self, grant_id: bytes) -> LicenseReceipt | None: ...
-
-    def grants_of(self, work_id: bytes) -> list[LicenseGrant]: ...
-
-    def health(self) -> dict[str, Any]:
-        """Chain id, head block, account and balance; raises ChainUnavailable when the node is down."""
-        ...
-
-    def close(self) -> None: ...

@@ -435,6 +435,5 @@ class Web3Chain:
         return address
 
     def deploy_contracts(self) -> dict[str, str]:
-        """Deploy both contracts afresh (for a public chain's first setup); returns their addresses."""
+        """Deploy both contracts afresh (a public chain's first setup, docs/chain.md); their addresses."""
         return {name: self._deploy(artifact) for name, artifact in self._artifacts.items()}
-

@@ -12,8 +12,9 @@ docs/ipfs.md explains the byte layouts, the test vectors and how to check a CID 
 from registry.ipfs.blockstore import CorruptBlock, LocalBlockstore
 from registry.ipfs.cid import Cid, InvalidCid, normalize_cid, parse_cid
 from registry.ipfs.kubo import KuboPinner
-from registry.ipfs.pinner import Pinner, content_type_for, etag_for
 from registry.ipfs.pinning_service import PinningServicePinner
+from registry.ipfs.protocol import Pinner
+from registry.ipfs.serving import content_type_for, etag_for
 from registry.ipfs.unixfs import (
     CHUNK_SIZE,
     MAX_LINKS,

@@ -22,7 +22,6 @@ RAW = 0x55
 DAG_PB = 0x70
 SHA2_256 = 0x12
 CID_V1 = 1
-CODEC_NAMES = {RAW: "raw", DAG_PB: "dag-pb"}
 
 # A CID string this long is already absurd; the cap keeps hostile input from costing anything.
 MAX_CID_TEXT = 512

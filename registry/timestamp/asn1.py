@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import algos, cms, core, parser, tsp
 
+from registry.errors import InvalidTimestamp
+
 SHA256_OID = "2.16.840.1.101.3.4.2.1"
-TIME_STAMPING_EKU_OID = "1.3.6.1.5.5.7.3.8"
 
 DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
 """Imprint algorithms a Legato TSA accepts; anything else (SHA-1, MD5) is refused with badAlg."""
@@ -56,8 +58,13 @@ class ParsedResponse:
     token_der: bytes | None
 
 
-class MalformedMessage(ValueError):
-    """The bytes are not the RFC 3161 message they claim to be."""
+class MalformedMessage(InvalidTimestamp):
+    """The bytes are not the RFC 3161 message they claim to be: the ``format`` check of a timestamp."""
+
+    code = "MALFORMED_TIMESTAMP_MESSAGE"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, check="format", details=details)
 
 
 def new_nonce() -> int:

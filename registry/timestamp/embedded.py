@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import hashes
 
 from registry.errors import ConfigurationError, TimestampUnavailable
 from registry.timestamp import asn1
+from registry.timestamp.issuing import SignOptions, TSTFields, issue_token
 from registry.timestamp.pki import TsaCredentials, exclusive_lock, load_or_create_credentials, write_atomic
 from registry.timestamp.protocol import TimestampToken
-from registry.timestamp.token import SignOptions, TSTFields, issue_token
 
 
 def _utc_now() -> datetime:

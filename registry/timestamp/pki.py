@@ -28,7 +28,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from registry.errors import ConfigurationError
 from registry.keystore import read_or_create_secret, write_atomic
-from registry.timestamp.token import SigningKey
+from registry.timestamp.issuing import SigningKey
 
 KeyType = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072"]
 KEY_TYPES: tuple[str, ...] = get_args(KeyType)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
-from accounts.credentials import client_address
 from accounts.models import Role
+from api.client_ip import client_address
 from api.http.deps import ContainerDep, CurrentUser, SessionDep
 from api.http.schemas.accounts import LoginIn, ProfileIn, RefreshIn, RegisterIn, TokenOut, UserOut
 

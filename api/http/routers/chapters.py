@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.http.deps import ContainerDep, CurrentUser, OptionalUser, SessionDep
-from api.http.errors import Forbidden, NotFound
 from api.http.schemas.bounds import VersionNumber
 from api.http.schemas.community import (
     BookmarkIn,
@@ -29,8 +28,8 @@ from api.http.schemas.content import (
     VersionTextOut,
 )
 from content import access, chapters, community, publishing, reading
-from content.errors import ChapterLocked
 from content.pagination import MAX_LIMIT
+from content.texts import chapter_text, version_text
 
 router = APIRouter(prefix="/chapters", tags=["chapters"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -49,7 +48,7 @@ def update_chapter(
         registry=container.registry if needs_registry else None,
         title=body.title, content=body.content, price_coins=body.price_coins,
     )
-    text = chapters.chapter_text(container.content_cipher, chapter)
+    text = chapter_text(container.content_cipher, chapter)
     return ChapterOut.with_content(chapter, text, editor=True)
 
 
@@ -62,7 +61,7 @@ def publish_chapter(
     publishing.publish(
         session, container.content_cipher, container.registry, chapter, story, actor_id=user.id
     )
-    text = chapters.chapter_text(container.content_cipher, chapter)
+    text = chapter_text(container.content_cipher, chapter)
     return ChapterOut.with_content(chapter, text, editor=True)
 
 
@@ -73,7 +72,7 @@ def schedule_chapter(
     chapter, _ = access.editable_chapter(session, chapter_id, user)
     publishing.schedule(chapter, body.publish_at)
     session.flush()
-    text = chapters.chapter_text(container.content_cipher, chapter)
+    text = chapter_text(container.content_cipher, chapter)
     return ChapterOut.with_content(chapter, text, editor=True)
 
 
@@ -84,7 +83,7 @@ def unschedule_chapter(
     chapter, _ = access.editable_chapter(session, chapter_id, user)
     publishing.unschedule(chapter)
     session.flush()
-    text = chapters.chapter_text(container.content_cipher, chapter)
+    text = chapter_text(container.content_cipher, chapter)
     return ChapterOut.with_content(chapter, text, editor=True)
 
 
@@ -101,13 +100,8 @@ def get_version(
 ) -> object:
     """An earlier text, for its author (and admins) only: readers see the current text."""
     chapter, story = access.visible_chapter(session, chapter_id, user)
-    if not access.can_edit_story(user, story):
-        raise Forbidden("Earlier versions are visible to the author only.",
-                        details={"chapter_id": chapter_id})
-    row = chapters.get_version(session, chapter, version)
-    if row is None:
-        raise NotFound("No such version.", details={"chapter_id": chapter_id, "version": version})
-    return VersionTextOut.build(row, chapters.version_text(container.content_cipher, row))
+    row = chapters.earlier_version(session, chapter, story, user, version)
+    return VersionTextOut.build(row, version_text(container.content_cipher, row))
 
 
 # --- reader actions ------------------------------------------------------------------------------
@@ -119,15 +113,15 @@ def unlock_chapter(
     charges nothing; a wallet that cannot pay is 402 ``INSUFFICIENT_FUNDS``. A subscriber reading a
     catalog story gets the text without being charged."""
     chapter, story = access.visible_chapter(session, chapter_id, user)
-    if chapter.price_coins > 0 and access.reads_by_subscription(session, user, story):
-        text = chapters.chapter_text(container.content_cipher, chapter)
+    if chapter.price_coins > 0 and access.reads_by_subscription(session, container.read_grants, user, story):
+        text = chapter_text(container.content_cipher, chapter)
         return UnlockOut(chapter_id=chapter.id, price_coins=0, charged=False,
                          chapter=ChapterOut.with_content(chapter, text, editor=False))
     result = container.unlocks.unlock(
         session, reader_id=user.id, writer_id=story.author_id, chapter_id=chapter.id,
         price_coins=chapter.price_coins,
     )
-    text = chapters.chapter_text(container.content_cipher, chapter)
+    text = chapter_text(container.content_cipher, chapter)
     return UnlockOut(
         chapter_id=chapter.id, price_coins=result.unlock.price_coins, charged=result.charged,
         chapter=ChapterOut.with_content(chapter, text, editor=access.can_edit_story(user, story)),
@@ -135,11 +129,12 @@ def unlock_chapter(
 
 
 @router.put("/{chapter_id}/progress", response_model=ProgressOut)
-def put_progress(chapter_id: str, body: ProgressIn, user: CurrentUser, session: SessionDep) -> object:
+def put_progress(
+    chapter_id: str, body: ProgressIn, user: CurrentUser, session: SessionDep, container: ContainerDep
+) -> object:
     """Keeps the furthest percentage and adds ``seconds`` to the reading time (also counted per day)."""
     chapter, story = access.visible_chapter(session, chapter_id, user)
-    if not access.can_read_chapter(session, user, chapter):
-        raise ChapterLocked("Unlock the chapter to read it.", details={"chapter_id": chapter_id})
+    access.require_readable(session, container.read_grants, user, chapter, "Unlock the chapter to read it.")
     p = reading.record_progress(
         session, user, chapter, story, percentage=body.percentage, seconds=body.seconds
     )
@@ -166,19 +161,23 @@ def delete_bookmark(chapter_id: str, user: CurrentUser, session: SessionDep) -> 
 
 
 @router.post("/{chapter_id}/comments", status_code=status.HTTP_201_CREATED, response_model=CommentOut)
-def add_comment(chapter_id: str, body: CommentIn, user: CurrentUser, session: SessionDep) -> object:
+def add_comment(
+    chapter_id: str, body: CommentIn, user: CurrentUser, session: SessionDep, container: ContainerDep
+) -> object:
     chapter, story = access.visible_chapter(session, chapter_id, user)
-    comment = community.add_comment(session, user, chapter, story, body=body.body, parent_id=body.parent_id)
+    comment = community.add_comment(session, container.read_grants, user, chapter, story, body=body.body,
+                                    parent_id=body.parent_id)
     return CommentOut.build(comment, user)
 
 
 @router.get("/{chapter_id}/comments", response_model=CommentPage)
 def list_comments(
-    chapter_id: str, session: SessionDep, user: OptionalUser, cursor: str | None = None, limit: Limit = 20,
+    chapter_id: str, session: SessionDep, user: OptionalUser, container: ContainerDep,
+    cursor: str | None = None, limit: Limit = 20,
 ) -> object:
     """Top-level comments, pinned first then newest, with replies; users the caller blocked are hidden."""
     chapter, _ = access.visible_chapter(session, chapter_id, user)
-    page = community.list_comments(session, user, chapter, cursor=cursor, limit=limit)
+    page = community.list_comments(session, container.read_grants, user, chapter, cursor=cursor, limit=limit)
     authors = community.comment_authors(session, page.items)
     items = [
         CommentOut.build(t.comment, authors.get(t.comment.author_id),

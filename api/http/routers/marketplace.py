@@ -44,8 +44,8 @@ from api.wiring import Container
 from api.works import SORTS, Metrics, browse_listings, metrics_for, ownership
 from content.models.stories import Story
 from marketplace.errors import NotFound
+from marketplace.licensing.catalog import public_work
 from marketplace.licensing.disputes import Ruling
-from marketplace.licensing.listings import public_work
 from marketplace.licensing.models import (
     DisputeStatus,
     LicenseAgreement,

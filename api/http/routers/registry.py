@@ -23,8 +23,8 @@ from api.http.schemas.registry import (
     VerifyOut,
 )
 from registry.certificate import serialize
+from registry.certificate_verify import Report
 from registry.service import Author, Registered
-from registry.verify import Report
 
 _registry = APIRouter(prefix="/registry", tags=["registry"])
 router = APIRouter()

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from api.http.deps import ContainerDep, CurrentUser, OptionalUser, SessionDep, WriterUser
-from api.http.errors import NotFound
 from api.http.public_cache import PRIVATE, PublicChapterCache, etag_of, matches
 from api.http.schemas.community import RatingIn, RatingOut
 from api.http.schemas.content import (
@@ -29,6 +28,7 @@ from api.wiring import Container
 from content import access, chapters, community, importer, stories
 from content.models.stories import Story, StoryStatus
 from content.pagination import MAX_LIMIT
+from content.texts import chapter_text
 
 router = APIRouter(tags=["stories"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -109,12 +109,13 @@ def create_chapter(
 
 
 @router.get("/stories/{story_id}/chapters", response_model=ChapterList)
-def list_chapters(story_id: str, session: SessionDep, user: OptionalUser) -> object:
+def list_chapters(story_id: str, session: SessionDep, user: OptionalUser, container: ContainerDep) -> object:
     story = access.visible_story(session, story_id, user)
     editor = access.can_edit_story(user, story)
     items = chapters.list_chapters(session, story, include_unpublished=editor)
+    grants = container.read_grants
     return ChapterList(items=[
-        ChapterSummary.build(c, locked=not access.can_read_chapter(session, user, c), editor=editor)
+        ChapterSummary.build(c, locked=not access.can_read_chapter(session, grants, user, c), editor=editor)
         for c in items
     ])
 
@@ -144,12 +145,9 @@ def _render_chapter(
     session: Session, container: Container, user: User | None, story_id: str, chapter_id: str
 ) -> tuple[bytes, bool]:
     """The response body, and whether it is public (readable by anyone without a token)."""
-    chapter, story = access.visible_chapter(session, chapter_id, user)
-    if story.id != story_id:
-        raise NotFound("No such chapter in this story.",
-                       details={"story_id": story_id, "chapter_id": chapter_id})
-    readable = access.can_read_chapter(session, user, chapter)
-    content = chapters.chapter_text(container.content_cipher, chapter) if readable else None
+    chapter, story = access.story_chapter(session, story_id, chapter_id, user)
+    readable = access.can_read_chapter(session, container.read_grants, user, chapter)
+    content = chapter_text(container.content_cipher, chapter) if readable else None
     out = ChapterOut.with_content(chapter, content, editor=access.can_edit_story(user, story))
     return out.model_dump_json().encode(), user is None and content is not None
 

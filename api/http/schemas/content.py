@@ -10,9 +10,9 @@ from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, fi
 
 from accounts.models import User
 from api.http.schemas.accounts import LANGUAGE_MAX_CHARS, LANGUAGE_PATTERN
-from content.chapters import WORDS_PER_MINUTE, reading_minutes
 from content.models.stories import Chapter, ChapterVersion, Story
 from content.stories import StoryStats
+from content.texts import WORDS_PER_MINUTE, reading_minutes
 
 StoryStatusName = Literal["draft", "ongoing", "completed", "hiatus"]
 ContentRatingName = Literal["everyone", "teen", "mature"]

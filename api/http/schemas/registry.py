@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from registry.verify import Report
+from registry.certificate_verify import Report
 
 MAX_TEXT_CHARS = 500_000  # as a chapter's
 MAX_CERTIFICATE_CHARS = 200_000  # a certificate with its TSA chain is a few KiB

@@ -14,7 +14,7 @@ from factories import chapter_text
 from rpc_proxy import serve_rpc
 
 from registry import certificate as cert_mod
-from registry.chain import embedded_chain
+from registry.chain.embedded import embedded_chain
 from registry.signing import PlatformKey, new_key_pem
 
 LEGATO = [sys.executable, "-m", "api.cli"]

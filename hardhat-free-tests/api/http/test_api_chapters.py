@@ -10,9 +10,9 @@ import pytest
 from factories import auth_headers, grant_coins, make_chapter, make_story, make_user
 
 from content.access import can_read_chapter
-from content.chapters import WORDS_PER_MINUTE, count_words, reading_minutes
 from content.models.stories import Chapter, ChapterStatus, Story
 from content.publishing import publish_due
+from content.texts import WORDS_PER_MINUTE, count_words, reading_minutes
 
 TEXT_A = (
     "The ferry left Harrow Point at dusk, and Ines counted the gulls that followed it out past the "
@@ -117,14 +117,16 @@ def test_can_read_chapter_rules(session, container, author):
     paid = make_chapter(session, container, story, published=True, price_coins=10)
     reader = make_user(session, container, role="reader")
     admin = make_user(session, container, role="admin")
-    assert can_read_chapter(session, None, free) and not can_read_chapter(session, None, paid)
-    assert not can_read_chapter(session, reader, paid) and not can_read_chapter(session, reader, draft)
+    grants = container.read_grants
+    assert can_read_chapter(session, grants, None, free) and not can_read_chapter(session, grants, None, paid)
+    assert not can_read_chapter(session, grants, reader, paid)
+    assert not can_read_chapter(session, grants, reader, draft)
     for user in (author, admin):
-        assert all(can_read_chapter(session, user, c) for c in (draft, free, paid))
+        assert all(can_read_chapter(session, grants, user, c) for c in (draft, free, paid))
     grant_coins(session, reader.id, 10)
     container.unlocks.unlock(session, reader_id=reader.id, writer_id=author.id, chapter_id=paid.id,
                              price_coins=10)
-    assert can_read_chapter(session, reader, paid)
+    assert can_read_chapter(session, grants, reader, paid)
 
 
 def test_draft_edit_replaces_text_without_versions(client, ah):

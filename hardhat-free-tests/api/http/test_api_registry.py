@@ -146,7 +146,7 @@ def test_health_reports_each_dependency(client):
 
 
 def test_health_names_the_dependency_that_is_down(container, client):
-    from registry.chain import Web3Chain
+    from registry.chain.web3_chain import Web3Chain
     from registry.ipfs import KuboPinner
 
     container.chain = Web3Chain.from_rpc("http://127.0.0.1:9", request_timeout=0.5)

@@ -205,7 +205,7 @@ def test_nul_characters_in_account_fields_are_refused_not_500(client, path, body
     ("10.0.0.5", "", "10.0.0.5"),
 ])
 def test_client_address_reads_forwarding_only_through_trusted_proxies(peer, forwarded, client):  # type: ignore[no-untyped-def]
-    from accounts.credentials import client_address, parse_networks
+    from api.client_ip import client_address, parse_networks
 
     assert client_address(peer, forwarded, parse_networks("10.0.0.0/8")) == client
 

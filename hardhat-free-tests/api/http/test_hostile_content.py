@@ -13,8 +13,9 @@ import zlib
 import pytest
 from factories import auth_headers, make_chapter, make_story, make_user
 
-from api.http.errors import ApiError
+from api.http.errors import STATUS_BY_CODE
 from content import archive, importer
+from content.errors import ContentError
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -216,8 +217,8 @@ def test_damaged_archives_are_400_never_a_crash(client, writer):
                 data = data[:rng.randrange(len(data))]
             try:
                 importer.parse_manuscript(name, bytes(data), max_chapter_chars=500_000)
-            except ApiError as e:
-                assert 400 <= e.status < 500
+            except ContentError as e:
+                assert 400 <= STATUS_BY_CODE[e.code] < 500
     _, headers, story = writer
     broken = bytearray(make_epub())
     central = broken.find(b"PK\x01\x02")

@@ -12,7 +12,7 @@ from money_support import assert_ledger_ok
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
-from marketplace.licensing.certificate import LICENSE_SCHEMA, check_signature
+from marketplace.licensing.license_documents import LICENSE_SCHEMA, check_signature
 from marketplace.licensing.terms import grant_id, terms_hash, work_id
 from marketplace.money import ledger
 from registry.certificate import parse_document

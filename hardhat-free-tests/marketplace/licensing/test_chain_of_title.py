@@ -9,7 +9,8 @@ import pytest
 from factories import chapter_text
 from licensing_support import agree, market, pay, studio
 
-from marketplace.licensing.chain_of_title import BUNDLE_SCHEMA, verify_bundle
+from marketplace.licensing.license_documents import BUNDLE_SCHEMA
+from marketplace.licensing.offline_verification import verify_bundle
 
 
 @pytest.fixture
@@ -150,7 +151,7 @@ def test_a_license_certificate_verifies_on_its_own_with_origin(client, container
     from typer.testing import CliRunner
 
     from api.cli import app as cli_app
-    from marketplace.licensing.chain_of_title import verify_license
+    from marketplace.licensing.offline_verification import verify_license
     from registry import certificate as cert_mod
     from registry.signing import PlatformKey, new_key_pem
 

@@ -163,6 +163,6 @@ def test_an_upheld_dispute_blocks_listing_licensing_payment_and_payouts(client, 
 
 
 def _down():
-    from registry.chain import Web3Chain
+    from registry.chain.web3_chain import Web3Chain
 
     return Web3Chain.from_rpc("http://127.0.0.1:9", private_key="0x" + "11" * 32, request_timeout=0.5)

@@ -16,9 +16,9 @@ from money_support import assert_ledger_ok, deliver, dispute_object, event_body,
 from sqlalchemy import func, select
 
 from marketplace.errors import InvalidRequest
+from marketplace.licensing.catalog import Party
 from marketplace.licensing.models import LicensePayment
 from marketplace.licensing.terms import (
-    Party,
     Slot,
     Terms,
     first_conflict,

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from marketplace.licensing.terms import MEDIA, grant_id, work_id
 from marketplace.money import ledger
 from marketplace.money.models import Checkout
-from registry.chain import Web3Chain
+from registry.chain.web3_chain import Web3Chain
 from registry.db import utcnow
 
 UNREACHABLE = "http://127.0.0.1:9"
@@ -110,7 +110,8 @@ def test_chain_down_the_agreement_waits_then_is_granted_once(client, session, co
         grant_id=grant_id(a["id"], "film"), work_id=work_id(m["story_id"]), licensee=got["licensee_address"],
         terms_hash=bytes.fromhex(got["terms_hash"]), media=MEDIA["film"], start=unix(terms["start"]),
         end=unix(terms["end"]), exclusive=True)
-    report = container.agreements.grant_due(container.session_factory, now=utcnow() + timedelta(hours=1))
+    grants = container.marketplace.licensing.grants
+    report = grants.grant_due(container.session_factory, now=utcnow() + timedelta(hours=1))
     assert report == {a["id"]: "active"}
     session.expire_all()
     got = client.get(f"/marketplace/agreements/{a['id']}", headers=m["studio"]).json()
@@ -118,7 +119,7 @@ def test_chain_down_the_agreement_waits_then_is_granted_once(client, session, co
     assert got["grants"][0]["tx_hash"] == early.tx_hash
     on_chain = chain.grants_of(work_id(m["story_id"]))
     assert sorted(g.grant_id for g in on_chain) == sorted(grant_id(a["id"], m) for m in ("film", "tv"))
-    assert container.agreements.grant_due(container.session_factory, now=utcnow() + timedelta(hours=2)) == {}
+    assert grants.grant_due(container.session_factory, now=utcnow() + timedelta(hours=2)) == {}
     assert len(chain.grants_of(work_id(m["story_id"]))) == 2
     assert_ledger_ok(session)
 

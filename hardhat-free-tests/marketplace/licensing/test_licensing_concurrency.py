@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.wiring import Container
 from marketplace.errors import LicenseOverlap
 from marketplace.licensing.agreements import Agreements
+from marketplace.licensing.catalog import ChapterRef, Party, WorkInfo
 from marketplace.licensing.models import (
     LicenseAgreement,
     LicenseListing,
@@ -25,7 +26,7 @@ from marketplace.licensing.models import (
     OfferStatus,
 )
 from marketplace.licensing.offers import Action, Offers
-from marketplace.licensing.terms import Actor, ChapterRef, Party, WorkInfo
+from marketplace.licensing.terms import Actor
 from marketplace.money.models import Checkout
 from registry.models import CertificateState, Registration, RegistrationStatus
 
@@ -56,8 +57,8 @@ def test_racing_acceptances_of_one_exclusive_slot_make_one_agreement(engine, set
                     chapters=(ChapterRef(chapter_id="c1", number=1, title="One",
                                          certificate_id=certificate_id, registration_id=registration.id,
                                          sha256="00" * 32),))
-    agreements = Agreements(catalog=StubCatalog(work), chain=lambda: container.chain, signer=container.signer,
-                            pinner=container.pinner, payments=lambda: container.payments)
+    agreements = Agreements(catalog=StubCatalog(work), chain=lambda: container.chain,
+                            payments=container.payments)
     offers = Offers(agreements=agreements)
     studios = [str(uuid.uuid4()) for _ in range(THREADS)]
     with Session(engine, expire_on_commit=False) as s:

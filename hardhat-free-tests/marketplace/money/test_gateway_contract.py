@@ -9,17 +9,15 @@ import pytest
 from money_support import fake_stripe_server
 
 from marketplace.errors import InvalidRequest
-from marketplace.money.gateways import (
+from marketplace.money.gateways.local import LocalPayoutGateway, LocalTestGateway
+from marketplace.money.gateways.protocol import (
     GatewayCheckout,
     GatewayPayout,
     GatewayRefund,
-    LocalPayoutGateway,
-    LocalTestGateway,
     PaymentGateway,
     PayoutGateway,
-    StripeGateway,
-    StripePayoutGateway,
 )
+from marketplace.money.gateways.stripe_gateway import StripeGateway, StripePayoutGateway
 
 
 @pytest.fixture(scope="module")

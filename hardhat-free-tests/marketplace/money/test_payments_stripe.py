@@ -24,7 +24,7 @@ from api.http.app import create_app
 from api.wiring import Container
 from marketplace.errors import GatewayDeclined, InvalidRequest, PaymentGatewayError
 from marketplace.money import ledger
-from marketplace.money.gateways import StripeGateway, StripePayoutGateway
+from marketplace.money.gateways.stripe_gateway import StripeGateway, StripePayoutGateway
 from marketplace.money.models import Checkout, Payout
 from marketplace.money.unlocks import Unlocks
 

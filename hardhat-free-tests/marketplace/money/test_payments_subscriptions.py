@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from marketplace.errors import InvalidRequest
 from marketplace.money import ledger
-from marketplace.money.gateways import sign_payload
+from marketplace.money.gateways.local import sign_payload
 from marketplace.money.models import Checkout, Subscription, SubscriptionStatus
 from marketplace.money.subscriptions import allocate_pool, largest_remainder
 

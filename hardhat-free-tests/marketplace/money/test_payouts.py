@@ -11,7 +11,7 @@ from money_support import assert_ledger_ok, grant_coins
 
 from marketplace.errors import Forbidden, InsufficientFunds, InvalidRequest
 from marketplace.money import ledger
-from marketplace.money.gateways import LocalPayoutGateway
+from marketplace.money.gateways.local import LocalPayoutGateway
 from marketplace.money.models import PayoutStatus
 from marketplace.money.payouts import Payouts
 from marketplace.money.tips import Tips

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from marketplace.errors import GatewayDeclined, InvalidRequest, PaymentGatewayError
-from marketplace.money.gateways.base import (
+from marketplace.money.gateways.protocol import (
     GatewayCheckout,
     GatewayPayout,
     GatewayRefund,

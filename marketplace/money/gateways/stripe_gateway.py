@@ -16,7 +16,7 @@ from typing import Any
 import stripe
 
 from marketplace.errors import GatewayDeclined, InvalidRequest, PaymentGatewayError
-from marketplace.money.gateways.base import GatewayCheckout, GatewayPayout, GatewayRefund
+from marketplace.money.gateways.protocol import GatewayCheckout, GatewayPayout, GatewayRefund
 
 _CONNECT_ACCOUNT = re.compile(r"^acct_[A-Za-z0-9]{1,64}$")
 

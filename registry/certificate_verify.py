@@ -12,7 +12,7 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -26,6 +26,9 @@ from registry.signing import verify_author_signature
 from registry.timestamp import verify_token
 from registry.trust import Trust, check_origin
 
+if TYPE_CHECKING:
+    from registry.chain.protocol import ChainReader
+
 CHECKS = (
     "format",
     "origin",
@@ -37,15 +40,6 @@ CHECKS = (
     "chain",
     "cid",
 )
-
-
-class ChainReader(Protocol):
-    """What verification needs from a chain: a read-only view of the registry contract."""
-
-    def chain_id(self) -> int: ...
-    def contract_verify(self, contract: str, leaf: bytes, proof: list[bytes], root: bytes) -> bool: ...
-    def contract_anchored_at(self, contract: str, root: bytes) -> int: ...
-    def signing_key_record(self, contract: str, key_hash: bytes) -> Any: ...
 
 
 @dataclass(frozen=True)

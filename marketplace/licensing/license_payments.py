@@ -20,36 +20,41 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import InvalidRequest, LicenseOverlap, MarketplaceError, PaymentGatewayError
-from marketplace.licensing.agreements import Agreements, Event, advance, lock_work
-from marketplace.licensing.certificate import build_receipt, sign_document
+from marketplace.licensing.agreement_rules import (
+    Event,
+    advance,
+    check_held_overlap,
+    lock_work,
+    locked_agreement,
+)
+from marketplace.licensing.license_documents import build_receipt, sign_document
 from marketplace.licensing.models import AgreementStatus, LicenseAgreement, LicensePayment, PaymentStatus
 from marketplace.licensing.terms import Terms, blocking_dispute
 from marketplace.money import ledger
 from marketplace.money.models import Checkout
+from marketplace.money.payments import Payments
 from registry.db import new_id, utcnow
 from registry.signing import PlatformKey
-
-if TYPE_CHECKING:
-    from marketplace.money.payments import Payments
 
 log = logging.getLogger("legato.licensing")
 LICENSE_WRITER_SHARE_PCT = 85  # docs/architecture.md: licensing 85% writer / 15% platform
 
 
 class LicensePayments:
-    """The ``license`` :class:`~marketplace.money.payments.CheckoutPurpose`."""
+    """The ``license`` :class:`~marketplace.money.payments.CheckoutPurpose`.
 
-    def __init__(self, *, agreements: Agreements, signer: PlatformKey,
-                 writer_share_pct: int = LICENSE_WRITER_SHARE_PCT) -> None:
+    It moves agreements by the shared rules (:mod:`.agreement_rules`), not through the
+    :class:`~.agreements.Agreements` service: ``Payments`` is built with this purpose, and ``Agreements``
+    with ``Payments``, so neither needs the other first."""
+
+    def __init__(self, *, signer: PlatformKey, writer_share_pct: int = LICENSE_WRITER_SHARE_PCT) -> None:
         if type(writer_share_pct) is not int or not 0 <= writer_share_pct <= 100:
             raise InvalidRequest("the writer's share is an integer percentage")
-        self.agreements = agreements
         self.signer = signer
         self.writer_share_pct = writer_share_pct
 
@@ -116,9 +121,8 @@ class LicensePayments:
             # A late payment: honour it if the slot is still free (the grant re-checks the chain).
             lock_work(session, agreement.story_id)
             try:
-                self.agreements.check_overlap(session, agreement.story_id,
-                                              Terms.parse(agreement.terms_document["terms"]),
-                                              ref=agreement.id, on_chain=False)
+                terms = Terms.parse(agreement.terms_document["terms"])
+                check_held_overlap(session, agreement.story_id, terms, ref=agreement.id)
             except LicenseOverlap as e:
                 return False, f"cancelled agreement's slot was taken: {e.message}"
             return True, ""
@@ -161,7 +165,7 @@ class LicensePayments:
 
     def _follow_reversal(self, session: Session, payment: LicensePayment, *, full: bool,
                          reinstated: bool) -> None:
-        agreement = self.agreements.get(session, payment.agreement_id, for_update=True)
+        agreement = locked_agreement(session, payment.agreement_id)
         if full:
             payment.status = PaymentStatus.refunded
             if payment.applied and agreement.status == AgreementStatus.refund_pending:

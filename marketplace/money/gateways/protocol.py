@@ -1,6 +1,7 @@
 """The two money ports, :class:`PaymentGateway` and :class:`PayoutGateway`, and the values they return.
 
-Adapters live beside this module; ``marketplace.money.gateways`` re-exports everything.
+One module per adapter beside this one: ``stripe_gateway`` (Stripe Checkout and Connect) and ``local``
+(the embedded default). The wiring picks one of each (``api/wiring.py``, from the settings).
 """
 
 from __future__ import annotations

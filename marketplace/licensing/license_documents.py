@@ -1,5 +1,5 @@
 """The studio's documents: the license certificate (``legato.license/v1``) and the payment receipt
-(``legato.receipt/v1``).
+(``legato.receipt/v1``), both carried in the chain-of-title bundle (``legato.chain-of-title/v1``).
 
 Both are made like certificates of authorship (``registry/certificate.py``): a JSON object serialized
 with RFC 8785 (JCS), signed with the platform's Ed25519 key over its JCS bytes without ``signature``, so
@@ -22,6 +22,7 @@ from registry.signing import PlatformKey
 
 LICENSE_SCHEMA = "legato.license/v1"
 RECEIPT_SCHEMA = "legato.receipt/v1"
+BUNDLE_SCHEMA = "legato.chain-of-title/v1"  # made by chain_of_title.py, checked by offline_verification.py
 
 
 def sign_document(unsigned: dict[str, Any], key: PlatformKey) -> bytes:
