@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.credentials import TokenError, client_address
+from accounts.credentials import TokenError
+from accounts.errors import AccountsError, AlreadyRegistered, LoginThrottled, NotAuthenticated
 from accounts.models import Role, User
+from api.client_ip import client_address
 from api.db import ReaderWrote
 from api.http.deps import ContainerDep, SessionDep
 from api.http.errors import STATUS_BY_CODE, ApiError, BadRequest, Forbidden, NotFound, Unauthorized
@@ -18,18 +20,20 @@ from api.http.inputguard import JsonRefused, check_json_bytes
 from api.http.schemas.accounts import LANGUAGE_PATTERN, USERNAME_PATTERN, ProfileIn, RegisterIn
 from api.http.schemas.community import CommentIn, ProgressIn
 from api.wiring import Container
-from content import access, chapters, community, reading, search, social, stories
+from content import access, chapters, community, reading, search, social, stories, texts
+from content.errors import ContentError
 from content.models.reading import Follow, LibraryEntry, ReadingProgress
 from content.models.stories import Chapter, ChapterStatus, Story, StoryStatus
 from content.pagination import MAX_LIMIT
 from marketplace.errors import MarketplaceError
+from registry.certificate_verify import Report
 from registry.errors import RegistryError
-from registry.verify import Report
 
 __all__ = [
     "LANGUAGE_PATTERN",
     "MAX_LIMIT",
     "USERNAME_PATTERN",
+    "AlreadyRegistered",
     "ApiError",
     "BadRequest",
     "Chapter",
@@ -41,6 +45,8 @@ __all__ = [
     "Forbidden",
     "JsonRefused",
     "LibraryEntry",
+    "LoginThrottled",
+    "NotAuthenticated",
     "NotFound",
     "ProfileIn",
     "ProgressIn",
@@ -65,6 +71,7 @@ __all__ = [
     "search",
     "social",
     "stories",
+    "texts",
 ]
 
 
@@ -77,7 +84,7 @@ def error_status(exc: BaseException) -> tuple[int, str, str, dict[str, Any]] | N
         return exc.status, exc.code, exc.message, exc.details
     code = getattr(exc, "code", None)
     mapped = isinstance(code, str) and code in STATUS_BY_CODE
-    if isinstance(exc, RegistryError | MarketplaceError) or mapped:
+    if isinstance(exc, RegistryError | MarketplaceError | AccountsError | ContentError) or mapped:
         status = STATUS_BY_CODE.get(str(code), 500)
         if status >= 500:
             return None

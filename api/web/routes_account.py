@@ -12,7 +12,15 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from api.web import i18n, session
-from api.web.core import ApiError, ProfileIn, RegisterIn, Role, client_address
+from api.web.core import (
+    AlreadyRegistered,
+    LoginThrottled,
+    NotAuthenticated,
+    ProfileIn,
+    RegisterIn,
+    Role,
+    client_address,
+)
 from api.web.pages import PageRoute, Posted, Web, WebDep, field
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -48,12 +56,13 @@ def login(request: Request, data: Posted, web: WebDep) -> Response:
                           error=web._("Enter your email or username and your password."))
     try:
         tokens = web.container.accounts.login(web.db, identifier=identifier, password=password, ip=_ip(web))
-    except ApiError as e:
-        message = (web._("Too many failed logins. Try again later.") if e.status == 429
-                   else web._("Wrong email, username or password."))
-        response = web.render("login.html", e.status, next=target, identifier=identifier, error=message)
-        if "Retry-After" in e.headers:
-            response.headers["Retry-After"] = e.headers["Retry-After"]
+    except NotAuthenticated:
+        return web.render("login.html", 401, next=target, identifier=identifier,
+                          error=web._("Wrong email, username or password."))
+    except LoginThrottled as e:
+        response = web.render("login.html", 429, next=target, identifier=identifier,
+                              error=web._("Too many failed logins. Try again later."))
+        response.headers["Retry-After"] = str(e.retry_after)
         return response
     session.start(web.container, request, tokens.access_token, tokens.refresh_token)
     return web.redirect(target)
@@ -77,9 +86,9 @@ def signup(request: Request, data: Posted, web: WebDep) -> Response:
     try:
         web.container.accounts.register(web.db, email=body.email, username=body.username,
                                         password=body.password, role=Role(body.role))
-    except ApiError as e:
+    except AlreadyRegistered as e:
         taken = str(e.details.get("field", "email"))
-        return web.render("signup.html", e.status, values=values, roles=ROLES,
+        return web.render("signup.html", 409, values=values, roles=ROLES,
                           errors={taken: web._("This is already registered.")})
     tokens = web.container.accounts.login(web.db, identifier=body.username, password=password, ip=_ip(web))
     session.start(web.container, request, tokens.access_token, tokens.refresh_token)

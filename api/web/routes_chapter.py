@@ -25,10 +25,10 @@ from api.web.core import (
     Story,
     User,
     access,
-    chapters,
     community,
     error_status,
     reading,
+    texts,
 )
 from api.web.pages import PageRoute, Posted, Web, WebDep, field
 
@@ -71,12 +71,14 @@ def paragraphs(text: str) -> list[str]:
 @router.get("/s/{story_id}/{number}")
 def reader_page(story_id: str, number: Number, web: WebDep, notice: str | None = None) -> Response:
     chapter, story = find_chapter(web, story_id, number)
-    readable = access.can_read_chapter(web.db, web.user, chapter)
-    text = chapters.chapter_text(web.container.content_cipher, chapter) if readable else None
+    readable = access.can_read_chapter(web.db, web.container.read_grants, web.user, chapter)
+    text = texts.chapter_text(web.container.content_cipher, chapter) if readable else None
     coins = None
     if web.user is not None and not readable:
         coins = web.container.coins.wallet(web.db, web.user.id, limit=1).coins
-    page = community.list_comments(web.db, web.user, chapter, cursor=None, limit=20) if readable else None
+    grants = web.container.read_grants
+    page = (community.list_comments(web.db, grants, web.user, chapter, cursor=None, limit=20)
+            if readable else None)
     authors = community.comment_authors(web.db, page.items) if page else {}
     author = web.db.get(User, story.author_id)
     text_lang = (story.language or "").split("-")[0].lower()
@@ -105,7 +107,7 @@ def unlock(story_id: str, number: Number, web: WebDep) -> Response:
     if web.user is None:
         return web.login_first()
     chapter, story = find_chapter(web, story_id, number)
-    if access.can_read_chapter(web.db, web.user, chapter):
+    if access.can_read_chapter(web.db, web.container.read_grants, web.user, chapter):
         return web.redirect(f"/s/{story.id}/{chapter.number}")
     try:
         web.container.unlocks.unlock(web.db, reader_id=web.user.id, writer_id=story.author_id,
@@ -128,7 +130,8 @@ def comment(story_id: str, number: Number, request: Request, data: Posted, web: 
                          parent_id=field(data, "parent_id", max_chars=36) or None)
     except ValidationError:
         return web.redirect(_back(story, chapter, "comment-failed"))
-    community.add_comment(web.db, web.user, chapter, story, body=body.body, parent_id=body.parent_id)
+    community.add_comment(web.db, web.container.read_grants, web.user, chapter, story, body=body.body,
+                          parent_id=body.parent_id)
     return web.redirect(_back(story, chapter, "commented") + "#comments")
 
 
@@ -164,7 +167,7 @@ def progress(story_id: str, number: Number, request: Request, data: Posted, web:
     except (ValueError, ValidationError):
         return Response(status_code=422)
     chapter, story = find_chapter(web, story_id, number)
-    if not access.can_read_chapter(web.db, web.user, chapter):
+    if not access.can_read_chapter(web.db, web.container.read_grants, web.user, chapter):
         return Response(status_code=403)
     reading.record_progress(web.db, web.user, chapter, story, percentage=body.percentage,
                             seconds=body.seconds)

@@ -94,7 +94,8 @@ def story_page(story_id: str, web: WebDep) -> Response:
     story = access.visible_story(web.db, story_id[:64], web.user)
     editor = access.can_edit_story(web.user, story)
     items = chapters.list_chapters(web.db, story, include_unpublished=editor)
-    rows = [{"chapter": c, "locked": not access.can_read_chapter(web.db, web.user, c)} for c in items]
+    grants = web.container.read_grants
+    rows = [{"chapter": c, "locked": not access.can_read_chapter(web.db, grants, web.user, c)} for c in items]
     author = web.db.get(User, story.author_id)
     saved = web.user is not None and web.db.get(LibraryEntry, (web.user.id, story.id)) is not None
     following = _follows(web, author)

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from api.web.core import Container, TokenError, Unauthorized, User
+from api.web.core import Container, NotAuthenticated, TokenError, User
 
 log = logging.getLogger("legato.web")
 
@@ -174,7 +174,7 @@ def _refresh(container: Container, session: Session, refresh_token: str) -> tupl
             return _ROTATED[key][1]
         try:
             tokens = container.accounts.refresh(session, refresh_token=refresh_token)
-        except Unauthorized:
+        except NotAuthenticated:
             return None
         # Durable now, whatever the rest of the request does: the cookie is about to name the new pair.
         session.commit()
@@ -192,7 +192,7 @@ def end(container: Container, session: Session, request: Request) -> None:
     """Logout: revoke the login (refresh family) server-side, then drop the cookie."""
     pair = unseal(container, request.cookies.get(SESSION_COOKIE))
     if pair is not None:
-        with contextlib.suppress(Unauthorized):  # already revoked or unknown: the cookie goes anyway
+        with contextlib.suppress(NotAuthenticated):  # already revoked or unknown: the cookie goes anyway
             container.accounts.logout(session, refresh_token=pair[1])
     jar(request).clear(SESSION_COOKIE)
 
