@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.credentials import TokenError
-from accounts.errors import AccountsError, AlreadyRegistered, NotAuthenticated
+from accounts.errors import AccountsError, AlreadyRegistered, LoginThrottled, NotAuthenticated
 from accounts.models import Role, User
 from api.client_ip import client_address
 from api.db import ReaderWrote
@@ -74,6 +74,7 @@ __all__ = [
     "Forbidden",
     "JsonRefused",
     "LibraryEntry",
+    "LoginThrottled",
     "NotAuthenticated",
     "NotFound",
     "ProfileIn",
@@ -100,6 +101,7 @@ __all__ = [
     "search",
     "social",
     "stories",
+    "texts",
 ]
 # Part 2 (the writer dashboard, the studio, admin and the wallet): the same services the JSON routers call.
 __all__ += [  # kept apart from part 1's list, so the two grow without colliding

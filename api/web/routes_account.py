@@ -13,14 +13,13 @@ from starlette.responses import Response
 
 from api.web import i18n, session
 from api.web.core import (
-    STATUS_BY_CODE,
-    AccountsError,
     AlreadyRegistered,
+    LoginThrottled,
+    NotAuthenticated,
     ProfileIn,
     RegisterIn,
     Role,
     client_address,
-    domain_headers,
 )
 from api.web.pages import PageRoute, Posted, Web, WebDep, field
 
@@ -57,12 +56,13 @@ def login(request: Request, data: Posted, web: WebDep) -> Response:
                           error=web._("Enter your email or username and your password."))
     try:
         tokens = web.container.accounts.login(web.db, identifier=identifier, password=password, ip=_ip(web))
-    except AccountsError as e:
-        status = STATUS_BY_CODE[e.code]
-        message = (web._("Too many failed logins. Try again later.") if status == 429
-                   else web._("Wrong email, username or password."))
-        response = web.render("login.html", status, next=target, identifier=identifier, error=message)
-        response.headers.update(domain_headers(e))
+    except NotAuthenticated:
+        return web.render("login.html", 401, next=target, identifier=identifier,
+                          error=web._("Wrong email, username or password."))
+    except LoginThrottled as e:
+        response = web.render("login.html", 429, next=target, identifier=identifier,
+                              error=web._("Too many failed logins. Try again later."))
+        response.headers["Retry-After"] = str(e.retry_after)
         return response
     session.start(web.container, request, tokens.access_token, tokens.refresh_token)
     return web.redirect(target)
@@ -88,7 +88,7 @@ def signup(request: Request, data: Posted, web: WebDep) -> Response:
                                         password=body.password, role=Role(body.role))
     except AlreadyRegistered as e:
         taken = str(e.details.get("field", "email"))
-        return web.render("signup.html", STATUS_BY_CODE[e.code], values=values, roles=ROLES,
+        return web.render("signup.html", 409, values=values, roles=ROLES,
                           errors={taken: web._("This is already registered.")})
     tokens = web.container.accounts.login(web.db, identifier=body.username, password=password, ip=_ip(web))
     session.start(web.container, request, tokens.access_token, tokens.refresh_token)
