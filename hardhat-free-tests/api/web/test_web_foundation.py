@@ -175,8 +175,10 @@ def test_catalogs_translate_every_interface_string() -> None:
 
     known = i18n.catalogs()
     assert {"en", "fr", "ar", "sw", "ha"} <= set(known)
-    with (i18n.LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        english = {m.id for m in read_po(f) if m.id}
+    english = set()  # every catalog of the language: messages.po (reading) and studio.po (writing, studios)
+    for po in (i18n.LOCALES_DIR / "en" / "LC_MESSAGES").glob("*.po"):
+        with po.open("rb") as f:
+            english |= {m.id for m in read_po(f) if m.id}
     used = set()  # every literal _("...") of the templates and pages is in the English catalog
     for path in [*i18n.LOCALES_DIR.parent.glob("templates/*.html"), *i18n.LOCALES_DIR.parent.glob("*.py")]:
         used |= set(re.findall(r"""(?:\b_|web\._)\(\s*"((?:[^"\\]|\\.)*)\"""", path.read_text()))
