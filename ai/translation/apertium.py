@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ai.errors import EngineUnavailable, PairUnavailable, ProviderError, ProviderUnavailable
+from ai.errors import EngineUnavailable, ProviderError, ProviderUnavailable
 from ai.translation import placeholders, text
 from ai.translation.languages import try_normalize
-from ai.translation.protocol import Pair, Segment
+from ai.translation.protocol import Pair, Segment, for_pair
 
 DEFAULT_MODES_DIR = Path("/usr/share/apertium/modes")
 
@@ -59,16 +59,7 @@ class ApertiumTranslator:
                 "(apertium-eng-spa…), or configure a translation provider.",
                 details={"engine": self.name},
             )
-        mode = modes.get(Pair(source, target))
-        if mode is None:
-            raise PairUnavailable(
-                f"No {source}→{target} pair is installed.",
-                details={
-                    "source": source,
-                    "target": target,
-                    "available": [p.as_dict() for p in sorted(modes)],
-                },
-            )
+        mode = for_pair(modes, source, target, engine="Apertium (installed pairs)")
         return mode
 
     def _run(self, mode: str, data: str) -> str:

@@ -18,10 +18,10 @@ from typing import Any
 import deepl
 import deepl.http_client
 
-from ai.errors import PairUnavailable, ProviderError, ProviderUnavailable
+from ai.errors import ProviderError, ProviderUnavailable
 from ai.translation import markup
 from ai.translation.languages import try_normalize
-from ai.translation.protocol import Pair, Segment
+from ai.translation.protocol import Pair, Segment, for_pair
 
 MAX_BATCH = 50
 _PREFERRED = {"en": "EN-GB", "pt": "PT-PT", "zh": "ZH-HANS"}
@@ -86,16 +86,7 @@ class DeepLTranslator:
         glossary: Mapping[str, str] | None = None,
     ) -> list[Segment]:
         pairs = self._pairs()
-        codes = pairs.get(Pair(source, target))
-        if codes is None:
-            raise PairUnavailable(
-                f"DeepL has no {source}→{target} pair.",
-                details={
-                    "source": source,
-                    "target": target,
-                    "available": [p.as_dict() for p in sorted(pairs)],
-                },
-            )
+        codes = for_pair(pairs, source, target, engine="DeepL")
         out: list[Segment] = []
         for start in range(0, len(paragraphs), MAX_BATCH):
             batch = [

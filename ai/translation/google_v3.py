@@ -13,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from ai.errors import PairUnavailable, ProviderError
+from ai.errors import ProviderError
 from ai.translation import markup
 from ai.translation.http_servers import _Cached, call
 from ai.translation.languages import try_normalize
-from ai.translation.protocol import Pair, Segment
+from ai.translation.protocol import Pair, Segment, for_pair
 
 DEFAULT_ENDPOINT = "https://translation.googleapis.com"
 MAX_BATCH = 50
@@ -61,16 +61,7 @@ class GoogleTranslator:
         glossary: Mapping[str, str] | None = None,
     ) -> list[Segment]:
         pairs = self._pairs.get(self._load_pairs)
-        codes = pairs.get(Pair(source, target))
-        if codes is None:
-            raise PairUnavailable(
-                f"Google has no {source}→{target} pair.",
-                details={
-                    "source": source,
-                    "target": target,
-                    "available": [p.as_dict() for p in sorted(pairs)],
-                },
-            )
+        codes = for_pair(pairs, source, target, engine="Google")
         out: list[Segment] = []
         for start in range(0, len(paragraphs), MAX_BATCH):
             batch = [

@@ -20,10 +20,10 @@ from typing import Any
 
 import httpx
 
-from ai.errors import PairUnavailable, ProviderError, ProviderUnavailable
+from ai.errors import ProviderError, ProviderUnavailable
 from ai.translation import markup, placeholders, text
 from ai.translation.languages import try_normalize
-from ai.translation.protocol import Pair, Segment
+from ai.translation.protocol import Pair, Segment, for_pair
 
 PAIRS_TTL_SECONDS = 60.0
 MAX_BATCH = 50  # paragraphs per request
@@ -83,16 +83,7 @@ class _HttpTranslator:
 
     def _codes(self, source: str, target: str) -> tuple[str, str]:
         pairs = self._pairs.get(self._load_pairs)
-        codes = pairs.get(Pair(source, target))
-        if codes is None:
-            raise PairUnavailable(
-                f"{self.name} has no {source}→{target} pair.",
-                details={
-                    "source": source,
-                    "target": target,
-                    "available": [p.as_dict() for p in sorted(pairs)],
-                },
-            )
+        codes = for_pair(pairs, source, target, engine=self.name)
         return codes
 
     def pairs(self) -> list[Pair]:

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from ai.errors import PairUnavailable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, order=True)
@@ -22,6 +26,18 @@ class Pair:
 
     def as_dict(self) -> dict[str, str]:
         return {"source": self.source, "target": self.target}
+
+
+def for_pair(pairs: Mapping[Pair, T], source: str, target: str, *, engine: str) -> T:
+    """What an adapter keeps for ``source → target`` (a mode, the provider's language codes), or
+    ``PairUnavailable`` naming every pair the engine has, so the writer sees what to ask for instead."""
+    found = pairs.get(Pair(source, target))
+    if found is None:
+        raise PairUnavailable(
+            f"{engine} has no {source}→{target} pair.",
+            details={"source": source, "target": target, "available": [p.as_dict() for p in sorted(pairs)]},
+        )
+    return found
 
 
 @dataclass
