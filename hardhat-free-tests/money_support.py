@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from loopback import serving
 from sqlalchemy.orm import Session
 
 from api.wiring import Container
@@ -204,10 +204,5 @@ def fake_stripe_server() -> Iterator[FakeStripe]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(server, poll_interval=0.05):
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -4,12 +4,13 @@ the ``S3MediaStore`` adapter to run its real code at the HTTP boundary."""
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
+
+from loopback import serving
 
 from ai.speech.synth.sigv4 import sign
 
@@ -105,10 +106,5 @@ class FakeS3:
 @contextmanager
 def fake_s3() -> Iterator[FakeS3]:
     server = FakeS3()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server.httpd):
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()

@@ -14,13 +14,14 @@ import json
 import math
 import re
 import struct
-import threading
 import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from loopback import serving
 
 from ai.speech.synth.sigv4 import sign
 
@@ -183,10 +184,5 @@ class FakeSpeechServer:
 @contextmanager
 def fake_speech_server() -> Iterator[FakeSpeechServer]:
     server = FakeSpeechServer()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server.httpd):
         yield server
-    finally:
-        server.httpd.shutdown()
-        server.httpd.server_close()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from loopback import serving
 
 WORDS = {
     "the": "el",
@@ -188,10 +189,5 @@ def serve(kind: str) -> Iterator[Any]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.route, server.fail, server.requests = ROUTES[kind], 0, []
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
